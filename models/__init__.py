@@ -1,0 +1,1 @@
+"""Named RRN specifications (TOML), shipped as package data ``rrnsim.models``."""

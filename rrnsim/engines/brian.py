@@ -1,0 +1,192 @@
+"""The Brian2 engine: the RRN in continuous time, as Brian2 objects a neuroscientist can extend.
+
+Every (sample, node) pair is one oscillator of a single ``NeuronGroup``::
+
+    dx/dt = v                              (x: dimensionless)
+    dv/dt = -2*beta*v - omega0**2 * x      (v: 1/s)
+
+integrated with ``rk4`` at ``dt = 1/(fs*substeps)``. At each sample time ``n/fs`` the network
+gathers the input ``g = W_in @ u[n]`` (plus spikes summed since the last sample time), each node's
+coupling output ``gate`` (``tanh(x*g)`` or ``expit(cos(phase))``), sums ``W_res @ gate`` over the
+nodes of the same sample through ``Synapses``, and kicks ``v += drive * gain`` with
+``gain = omega_d / (r*sin(theta))`` (DESIGN.md): the discrete engine's recursion, exactly, up to
+the integration error. Events at a time step (spikes, kicks) act before the oscillators integrate
+onward from that time (the state updater runs in the ``end`` slot).
+
+Spike sources (``SpikeGeneratorGroup``, ``PoissonGroup``, any group) connect through
+:meth:`BrianRRN.connect_spikes`. With coupling ``"none"`` each spike kicks ``v`` at its own time;
+otherwise spikes are summed into the next sample time's input ``u[n]``, as the gate needs it:
+spikes in ``((n-1)/fs, n/fs]`` count in ``u[n]``, which is what :func:`bin_spike_times` does.
+"""
+import numpy as np
+import brian2 as b2
+
+from .. import oscillator
+
+__all__ = ["BrianRRN", "bin_spike_times"]
+
+EQUATIONS = """
+dx/dt = v : 1
+dv/dt = -2*beta*v - omega0**2*x : Hz
+beta : Hz (constant)                 # damping rate
+omega0 : Hz (constant)               # natural angular frequency, sqrt(omega_d**2 + beta**2)
+gain : Hz (constant)                 # velocity kick per unit drive
+omega_p : Hz (constant)              # the paper's constants (phase coupling)
+beta_p : Hz (constant)
+sample : integer (constant)          # which input sample this oscillator belongs to
+node : integer (constant)            # which network node it is
+g : 1                                # input W_in @ u[n] at the last sample time
+u_spikes : 1                         # spike input summed since the last sample time
+gate : 1                             # coupling output at the last sample time
+coupling : 1                         # W_res @ gate over the nodes of this sample
+x_prev : 1                           # x at the previous sample time
+"""
+
+_GATES = {
+    "gated": "gate = tanh(x*g)",
+    # expit(cos(atan2(y, ox))) with cos(atan2(y, ox)) = ox/sqrt(ox**2 + y**2), and 1 at the origin
+    "phase": """ox = omega_p*x
+                y = (x - x_prev)*fs + beta_p*x
+                a2 = (ox**2 + y**2)*second**2
+                gate = 1/(1 + exp(-(ox*second/sqrt(a2 + int(a2 == 0)) + int(a2 == 0))))""",
+}
+
+
+class BrianRRN:
+    """An :class:`rrnsim.RRN` built as Brian2 objects for ``n_samples`` parallel input samples.
+
+    Parameters
+    ----------
+    net : rrnsim.RRN
+    n_samples : int
+        Independent copies of the network (the batch), one per input sample.
+    n_steps : int
+        Length of the run in samples (``n_steps/fs`` seconds); fixes the input and noise tables.
+    inputs : (n_samples, n_steps, channels) array or None
+        Analog input ``u``; ``None`` for spike input only.
+    substeps : int
+        Integration steps per sample interval (rk4).
+
+    Attributes
+    ----------
+    oscillators : brian2.NeuronGroup — all oscillators, index ``sample*K + node``
+    coupling_synapses : brian2.Synapses or None — ``W_res`` within each sample
+    monitor : brian2.StateMonitor — ``x`` at every sample time
+    network : brian2.Network — add your own groups and monitors to it
+    """
+
+    def __init__(self, net, n_samples, n_steps, inputs=None, substeps=20):
+        if int(n_samples) < 1 or int(n_steps) < 1 or int(substeps) < 1:
+            raise ValueError(f"n_samples, n_steps and substeps must be >= 1, got {n_samples}, "
+                             f"{n_steps}, {substeps}")
+        self.net, self.n_samples, self.n_steps = net, int(n_samples), int(n_steps)
+        K, fs = net.n_nodes, net.fs
+        n_total = self.n_samples * K
+        self.sample_clock = b2.Clock(dt=b2.second / fs, name="rrn_sample_clock*")
+        omega_d, omega0 = oscillator.angular_frequencies(net.frequencies, net.radius, fs)
+        omega_p, beta_p = net.paper_constants
+        G = b2.NeuronGroup(n_total, EQUATIONS, method="rk4", dt=b2.second / (fs * substeps),
+                           name="rrn_oscillators*")
+        G.sample = np.repeat(np.arange(self.n_samples), K)
+        G.node = np.tile(np.arange(K), self.n_samples)
+        per_node = lambda values: np.tile(values, self.n_samples)  # noqa: E731
+        G.beta = per_node(net.beta) * b2.Hz
+        G.omega0 = per_node(omega0) * b2.Hz
+        G.gain = per_node(oscillator.kick_gain(net.frequencies, net.radius, fs)) * b2.Hz
+        G.omega_p = per_node(omega_p) * b2.Hz
+        G.beta_p = per_node(beta_p) * b2.Hz
+        G.state_updater.when = "end"  # kicks at time t act before integrating from t
+        self.oscillators = G
+
+        namespace = {"fs": fs * b2.Hz}
+        drive = "g + coupling"
+        if inputs is not None:
+            inputs = np.asarray(inputs, dtype=float)
+            if inputs.shape[:2] != (self.n_samples, self.n_steps):
+                raise ValueError(f"inputs must have shape ({self.n_samples}, {self.n_steps}, "
+                                 f"channels), got {inputs.shape}")
+            g = np.einsum("btc,kc->tbk", inputs, net.w_in).reshape(self.n_steps, n_total)
+            namespace["input_table"] = b2.TimedArray(g, dt=self.sample_clock.dt)
+        noise = net.drive_noise(np.random.default_rng(net.seed), self.n_samples, self.n_steps)
+        if noise is not None:
+            table = noise.transpose(1, 0, 2).reshape(self.n_steps, n_total)
+            namespace["noise_table"] = b2.TimedArray(table, dt=self.sample_clock.dt)
+            drive += " + noise_table(t, i)"
+        gather = ("g = input_table(t, i) + u_spikes" if inputs is not None else "g = u_spikes")
+        objects = [G]
+        self.coupling_synapses = None
+        if net.coupling != "none":
+            gather += "\n" + _GATES[net.coupling]
+            rows, cols = np.nonzero(net.w_res)  # w_res[post, pre]
+            if rows.size:
+                S = b2.Synapses(G, G, "w : 1\ncoupling_post = w*gate_pre : 1 (summed)",
+                                name="rrn_coupling*")
+                offsets = np.repeat(np.arange(self.n_samples) * K, rows.size)
+                S.connect(i=np.tile(cols, self.n_samples) + offsets,
+                          j=np.tile(rows, self.n_samples) + offsets)
+                S.w = np.tile(net.w_res[rows, cols], self.n_samples)
+                updater = S.summed_updaters["coupling_post"]
+                updater.when, updater.order = "synapses", 2  # after gather, before the kick
+                self.coupling_synapses = S
+                objects.append(S)
+        # Spike synapses run at order 0 of the 'synapses' slot; then gather (1), W_res sum (2), kick (3).
+        objects.append(G.run_regularly(gather, clock=self.sample_clock, when="synapses", order=1,
+                                       name="rrn_gather*"))
+        objects.append(G.run_regularly(f"v += ({drive})*gain\nu_spikes = 0\nx_prev = x",
+                                       clock=self.sample_clock, when="synapses", order=3,
+                                       name="rrn_kick*"))
+        self.monitor = b2.StateMonitor(G, "x", record=True, clock=self.sample_clock, when="start",
+                                       name="rrn_monitor*")
+        objects.append(self.monitor)
+        self.namespace = namespace
+        self.network = b2.Network(*objects)
+
+    def connect_spikes(self, source, sample, channel=0):
+        """Connect a Brian2 spike source: its neuron ``j`` drives sample ``sample[j]`` through
+        input channel ``channel[j]`` with weights ``W_in[:, channel]``.
+
+        Returns the ``brian2.Synapses`` (already added to :attr:`network`).
+        """
+        K = self.net.n_nodes
+        sample = np.broadcast_to(np.asarray(sample, dtype=int), (len(source),))
+        channel = np.broadcast_to(np.asarray(channel, dtype=int), (len(source),))
+        if sample.min() < 0 or sample.max() >= self.n_samples:
+            raise ValueError(f"sample indices must be in [0, {self.n_samples}), got "
+                             f"{sample.min()}..{sample.max()}")
+        if channel.min() < 0 or channel.max() >= self.net.w_in.shape[1]:
+            raise ValueError(f"channel indices must be in [0, {self.net.w_in.shape[1]}), got "
+                             f"{channel.min()}..{channel.max()}")
+        on_pre = "v_post += w*gain_post" if self.net.coupling == "none" else "u_spikes_post += w"
+        S = b2.Synapses(source, self.oscillators, "w : 1", on_pre=on_pre, name="rrn_spike_input*")
+        S.connect(i=np.repeat(np.arange(len(source)), K),
+                  j=(sample[:, None] * K + np.arange(K)).ravel())
+        S.w = self.net.w_in[:, channel].T.ravel()
+        self.network.add(S)
+        return S
+
+    def run(self, **run_kwargs):
+        """Run the network for ``n_steps/fs``; return the states (n_samples, n_steps, K), float64.
+
+        ``x[:, n]`` is the state at ``(n+1)/fs``, after the n-th kick, as in the discrete engine.
+        Keyword arguments go to ``brian2.Network.run`` (e.g. ``report="text"``).
+        """
+        self.network.run(self.n_steps * self.sample_clock.dt, namespace=self.namespace, **run_kwargs)
+        recorded = np.asarray(self.monitor.x)  # (oscillator, time): x at 0, 1/fs, ...
+        states = np.concatenate([recorded[:, 1:self.n_steps], np.asarray(self.oscillators.x)[:, None]],
+                                axis=1)
+        return states.reshape(self.n_samples, self.net.n_nodes, self.n_steps).transpose(0, 2, 1).copy()
+
+
+def bin_spike_times(times_s, fs, n_steps):
+    """Spike counts per sample interval as the Brian2 engine sums them, shape (n_steps,).
+
+    A spike at time ``t`` (s) counts in ``u[n]`` with ``n = ceil(t*fs)`` (to within 1e-6 of a
+    sample interval, so spikes on the sample grid count at their own sample): spikes in
+    ``((n-1)/fs, n/fs]`` kick at ``n/fs``. Spikes past the last sample are an error.
+    """
+    steps = np.ceil(np.asarray(times_s, dtype=float) * fs - 1e-6).astype(int)
+    bad = (steps < 0) | (steps >= n_steps)
+    if bad.any():
+        raise ValueError(f"spike time {np.asarray(times_s)[bad][0]} s is outside the run of "
+                         f"{n_steps} samples at {fs} Hz")
+    return np.bincount(steps, minlength=n_steps).astype(float)

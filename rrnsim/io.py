@@ -1,0 +1,66 @@
+"""Files: ``.npz`` arrays plus JSON metadata, written atomically, read without pickle."""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["save_arrays", "load_arrays", "atomic_path"]
+
+_META_KEY = "__metadata__"
+
+
+class atomic_path:
+    """Context manager giving a temporary path beside ``path``, renamed onto it on success.
+
+    On error the temporary file is removed and ``path`` is left as it was.
+    """
+
+    def __init__(self, path, suffix=""):
+        self.path = Path(path)
+        self.suffix = suffix or self.path.suffix
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix,
+                                   dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+        return False
+
+
+def save_arrays(path, arrays, metadata=None):
+    """Write ``arrays`` (name -> array) and JSON-able ``metadata`` to the ``.npz`` file ``path``."""
+    if _META_KEY in arrays:
+        raise ValueError(f"array name {_META_KEY!r} is reserved")
+    payload = {k: np.asarray(v) for k, v in arrays.items()}
+    payload[_META_KEY] = np.array(json.dumps(metadata or {}))
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **payload)
+    return Path(path)
+
+
+def load_arrays(path):
+    """Read a file written by :func:`save_arrays`: ``(arrays, metadata)``, no pickle allowed."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such file: {str(path)!r}") from None
+    except Exception as err:  # zipfile, zlib, value errors of a corrupt or truncated file
+        raise ValueError(f"cannot read {str(path)!r} as an rrnsim .npz file: {err}") from None
+    if _META_KEY not in arrays:
+        raise ValueError(f"{str(path)!r} has no rrnsim metadata (not written by rrnsim?)")
+    try:
+        metadata = json.loads(str(arrays.pop(_META_KEY)))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{str(path)!r} has corrupt metadata: {err}") from None
+    return arrays, metadata

@@ -1,0 +1,218 @@
+"""The resonant recurrent network: node parameters, coupling, and runs on either engine."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import oscillator
+from .engines import discrete
+from .specs import load_spec
+
+__all__ = ["RRN", "RunResult", "as_input"]
+
+_BLOCK = 2048  # samples per block: bounds the memory of converted inputs, noise and states
+
+
+@dataclass
+class RunResult:
+    """Node states of a run: ``x`` (batch, time, node), ``x[:, n]`` the state at ``(n+1)/fs`` s."""
+
+    x: np.ndarray
+    fs: float
+    frequencies: np.ndarray
+    engine: str
+
+    @property
+    def t(self):
+        """Time (s) of each state sample, shape (time,): ``(n+1)/fs``."""
+        return np.arange(1, self.x.shape[1] + 1) / self.fs
+
+
+def as_input(X, n_channels=None, name="X"):
+    """Validate inputs: (batch, time) or (batch, time, channels) finite floats -> 3-d float array."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+    if X.ndim == 2:
+        X = X[:, :, None]
+    if X.ndim != 3 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (batch, time) or (batch, time, channels) with "
+                         f"batch, time >= 1; got shape {X.shape}")
+    if n_channels is not None and X.shape[2] != n_channels:
+        raise ValueError(f"{name} has {X.shape[2]} channel(s) but the network's w_in takes "
+                         f"{n_channels}")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"{name} has a non-finite value {X[tuple(bad)]} at index {tuple(bad)}")
+    return X
+
+
+class RRN:
+    """A resonant recurrent network of damped oscillator nodes.
+
+    Parameters
+    ----------
+    frequencies : sequence of float
+        Node frequencies (Hz), each in (0, fs/2).
+    radius : float or sequence of float
+        AR(2) pole radius of each node, in [0, 1); damping rate ``beta = -ln(radius)*fs`` (1/s).
+    fs : float
+        Sampling rate (Hz) of inputs and states.
+    w_res : (K, K) array or None
+        Recurrent weights, zero diagonal; ``None`` is no coupling weights (zeros).
+    w_in : (K, C) array or None
+        Input weights for C input channels; ``None`` is ones, shape (K, 1).
+    coupling : {"gated", "phase", "none"}
+        How node outputs feed back (DESIGN.md): ``tanh(x*g)`` or ``expit(cos(phase))``.
+    noise : float
+        Standard deviation of Gaussian noise added to every node's drive at every step.
+    seed : int or None
+        Seed of that noise: the same seed gives the same run.
+    """
+
+    def __init__(self, frequencies, radius=0.99999, fs=1000.0, w_res=None, w_in=None,
+                 coupling="gated", noise=0.0, seed=None):
+        fs = float(fs)
+        if not np.isfinite(fs) or fs <= 0:
+            raise ValueError(f"fs must be a positive sampling rate in Hz, got {fs}")
+        self.fs = fs
+        frequencies = np.atleast_1d(np.asarray(frequencies, dtype=float))
+        if frequencies.ndim != 1 or frequencies.size == 0:
+            raise ValueError(f"frequencies must be a non-empty 1-d list of Hz, got shape "
+                             f"{frequencies.shape}")
+        radius = np.broadcast_to(np.asarray(radius, dtype=float), frequencies.shape).copy()
+        problems = [why for why in oscillator.stability_violations(frequencies, radius, fs) if why]
+        if problems:
+            raise ValueError("unstable node(s): " + "; ".join(problems))
+        self.frequencies = frequencies
+        self.radius = radius
+        K = frequencies.size
+        self.w_res = self._check_w_res(np.zeros((K, K)) if w_res is None else w_res, K)
+        self.w_in = self._check_w_in(np.ones((K, 1)) if w_in is None else w_in, K)
+        if coupling not in discrete.COUPLINGS:
+            raise ValueError(f"coupling must be one of {', '.join(discrete.COUPLINGS)}, got "
+                             f"{coupling!r}")
+        self.coupling = coupling
+        noise = float(noise)
+        if not np.isfinite(noise) or noise < 0:
+            raise ValueError(f"noise must be a non-negative standard deviation, got {noise}")
+        self.noise = noise
+        self.seed = seed
+
+    @staticmethod
+    def _check_w_res(w_res, K):
+        w_res = np.array(w_res, dtype=float)
+        if w_res.shape != (K, K):
+            raise ValueError(f"w_res must have shape ({K}, {K}) for {K} nodes, got {w_res.shape}")
+        if not np.isfinite(w_res).all():
+            raise ValueError("w_res has non-finite values")
+        if np.any(np.diag(w_res) != 0):
+            k = int(np.flatnonzero(np.diag(w_res))[0])
+            raise ValueError(f"w_res must have a zero diagonal; w_res[{k}, {k}] = {w_res[k, k]}")
+        return w_res
+
+    @staticmethod
+    def _check_w_in(w_in, K):
+        w_in = np.array(w_in, dtype=float)
+        if w_in.ndim == 1:
+            w_in = w_in[:, None]
+        if w_in.ndim != 2 or w_in.shape[0] != K:
+            raise ValueError(f"w_in must have shape ({K}, channels) for {K} nodes, got {w_in.shape}")
+        if not np.isfinite(w_in).all():
+            raise ValueError("w_in has non-finite values")
+        return w_in
+
+    @classmethod
+    def from_spec(cls, spec, **overrides):
+        """A network from a shipped spec name ('golden', 'binary', 'e', 'linear', 'bands', or the
+        paper's aliases 'two', 'log') or a TOML file path; keyword arguments override its settings."""
+        spec = load_spec(spec)
+        settings = dict(frequencies=spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
+                        coupling=spec.coupling, noise=spec.noise)
+        settings.update(overrides)
+        net = cls(**settings)
+        net.spec = spec
+        return net
+
+    # --- derived node constants (plain float arrays, one value per node) ---
+    @property
+    def n_nodes(self):
+        return self.frequencies.size
+
+    @property
+    def dt(self):
+        """Sample interval (s)."""
+        return 1.0 / self.fs
+
+    @property
+    def w1(self):
+        return oscillator.ar2_coefficients(self.frequencies, self.radius, self.fs)[0]
+
+    @property
+    def w2(self):
+        return oscillator.ar2_coefficients(self.frequencies, self.radius, self.fs)[1]
+
+    @property
+    def beta(self):
+        """Damping rate of each node (1/s)."""
+        return oscillator.damping_rate(self.radius, self.fs)
+
+    @property
+    def paper_constants(self):
+        """The paper's ``(omega_p, beta_p)`` per node (rad/s, 1/s) for the amplitude feature."""
+        return oscillator.paper_constants(self.w1, self.w2, self.fs)
+
+    def __repr__(self):
+        freqs = ", ".join(f"{f:.4g}" for f in self.frequencies)
+        return (f"RRN(frequencies=[{freqs}] Hz, radius={np.unique(self.radius)}, fs={self.fs:g} Hz, "
+                f"coupling={self.coupling!r}, noise={self.noise:g})")
+
+    # --- running ---
+    def drive_noise(self, rng, n_batch, n_time):
+        """Noise added to the drive, (batch, time, K); ``None`` when the network is noiseless."""
+        if self.noise == 0:
+            return None
+        return self.noise * rng.standard_normal((n_batch, n_time, self.n_nodes))
+
+    def _blocks(self, X, record):
+        """Run the discrete engine block by block over the batch; yield (states, power)."""
+        X = as_input(X, self.w_in.shape[1])
+        rng = np.random.default_rng(self.seed)
+        omega_p, beta_p = self.paper_constants
+        w1, w2 = self.w1, self.w2
+        for start in range(0, X.shape[0], _BLOCK):
+            u = np.ascontiguousarray(X[start:start + _BLOCK], dtype=np.float64)
+            noise = self.drive_noise(rng, u.shape[0], u.shape[1])
+            yield discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling,
+                                    omega_p, beta_p, self.fs, noise=noise, record=record)
+
+    def run(self, X, engine="discrete", **engine_options):
+        """Node states driven by inputs ``X`` (batch, time[, channels]).
+
+        ``engine="discrete"`` runs the exact AR(2) recursion; ``engine="brian2"`` builds and runs
+        the same network in Brian2 (options go to :class:`rrnsim.engines.brian.BrianRRN`).
+        Returns a :class:`RunResult` with ``x`` of shape (batch, time, node), float64.
+        """
+        if engine == "discrete":
+            if engine_options:
+                raise TypeError(f"the discrete engine takes no options, got {sorted(engine_options)}")
+            states = np.concatenate([s for s, _ in self._blocks(X, record=True)])
+        elif engine == "brian2":
+            from .engines.brian import BrianRRN
+            X = as_input(X, self.w_in.shape[1])
+            states = BrianRRN(self, X.shape[0], X.shape[1], inputs=X, **engine_options).run()
+        else:
+            raise ValueError(f"engine must be 'discrete' or 'brian2', got {engine!r}")
+        return RunResult(states, self.fs, self.frequencies.copy(), engine)
+
+    def features(self, X):
+        """The paper's feature per node: mean over time of A**2, shape (batch, K), float64.
+
+        Streams over time: memory is O(batch x K) beyond the input itself.
+        """
+        return np.concatenate([p for _, p in self._blocks(X, record=False)])
+
+    def n_parameters(self, n_classes=10):
+        """Trainable parameters of the paper's classifier: W_res off-diagonal, normalisation
+        (scale and shift per node) and the linear readout (weights and biases)."""
+        K = self.n_nodes
+        return K * (K - 1) + 2 * K + (K + 1) * n_classes

@@ -1,0 +1,106 @@
+"""Oscillator maths shared by both engines: one damped oscillator node, its exact AR(2) form.
+
+A node is the damped harmonic oscillator ``dx/dt = v``, ``dv/dt = -2*beta*v - omega0**2*x``
+with ``omega0**2 = omega_d**2 + beta**2`` and ``omega_d = 2*pi*f``. Sampled at ``fs`` it is the
+AR(2) recursion ``x[n] = w1*x[n-1] + w2*x[n-2] + drive[n]`` with ``w1 = 2*r*cos(theta)``,
+``w2 = -r**2``, ``theta = 2*pi*f/fs``, ``r = exp(-beta/fs)``; a drive of ``d`` at step n is a
+velocity kick of ``d * kick_gain`` at time ``n/fs`` (see DESIGN.md). All functions take and
+return plain float arrays: frequencies in Hz, rates in Hz (1/s), times in seconds.
+"""
+import numpy as np
+
+__all__ = [
+    "ar2_coefficients", "node_parameters", "damping_rate", "angular_frequencies",
+    "kick_gain", "paper_constants", "ar2_power_spectrum", "stability_violations",
+]
+
+
+def ar2_coefficients(frequency_hz, radius, fs_hz):
+    """AR(2) weights of nodes at ``frequency_hz`` (Hz) with pole radius ``radius``.
+
+    Returns ``(w1, w2)``, arrays broadcast from the inputs.
+    """
+    theta = 2.0 * np.pi * np.asarray(frequency_hz, dtype=float) / fs_hz
+    radius = np.asarray(radius, dtype=float)
+    return 2.0 * radius * np.cos(theta), -(radius ** 2) * np.ones_like(theta)
+
+
+def node_parameters(w1, w2, fs_hz):
+    """Inverse of :func:`ar2_coefficients`: ``(frequency_hz, radius)`` of AR(2) weights.
+
+    Requires complex poles (``w1**2 + 4*w2 < 0``), which every stable layout node has.
+    """
+    w1, w2 = np.asarray(w1, dtype=float), np.asarray(w2, dtype=float)
+    radius = np.sqrt(-w2)
+    theta = np.arccos(np.clip(w1 / (2.0 * radius), -1.0, 1.0))
+    return theta * fs_hz / (2.0 * np.pi), radius
+
+
+def damping_rate(radius, fs_hz):
+    """Damping rate ``beta`` (1/s) of pole radius ``radius``: ``r = exp(-beta/fs)``."""
+    return -np.log(np.asarray(radius, dtype=float)) * fs_hz
+
+
+def angular_frequencies(frequency_hz, radius, fs_hz):
+    """``(omega_d, omega0)`` in rad/s: damped and natural angular frequency of each node."""
+    omega_d = 2.0 * np.pi * np.asarray(frequency_hz, dtype=float)
+    beta = damping_rate(radius, fs_hz)
+    return omega_d, np.sqrt(omega_d ** 2 + beta ** 2)
+
+
+def kick_gain(frequency_hz, radius, fs_hz):
+    """Velocity kick (1/s per unit drive) that makes the continuous oscillator match the AR(2).
+
+    A kick of ``drive * kick_gain`` to ``v`` at time ``n/fs`` adds ``drive`` to ``x`` at
+    ``(n+1)/fs``: ``kick_gain = omega_d / (r * sin(theta))``.
+    """
+    frequency_hz = np.asarray(frequency_hz, dtype=float)
+    radius = np.asarray(radius, dtype=float)
+    theta = 2.0 * np.pi * frequency_hz / fs_hz
+    return 2.0 * np.pi * frequency_hz / (radius * np.sin(theta))
+
+
+def paper_constants(w1, w2, fs_hz):
+    """The paper's per-node ``(omega_p, beta_p)`` (rad/s, 1/s) that define its amplitude feature.
+
+    ``omega_p = sqrt((w1 + w2 - 1) / (w2*dt**2))``, ``beta_p = -(w1 + 2*w2) / (2*w2*dt)``:
+    a backward-Euler reading of the recursion. ``A**2 = x**2 + ((v + beta_p*x)/omega_p)**2``.
+    """
+    w1, w2 = np.asarray(w1, dtype=float), np.asarray(w2, dtype=float)
+    dt = 1.0 / fs_hz
+    return np.sqrt((w1 + w2 - 1.0) / (w2 * dt ** 2)), -(w1 + 2.0 * w2) / (2.0 * w2 * dt)
+
+
+def ar2_power_spectrum(freqs_hz, frequency_hz, radius, fs_hz):
+    """Analytic power spectrum of each node driven by unit-variance white drive.
+
+    Returns shape ``(len(freqs_hz), K)``: the one-sided PSD (units**2/Hz) of ``x`` when
+    ``drive[n]`` is white noise of variance 1, i.e. ``2/fs / |1 - w1 z^-1 - w2 z^-2|**2``.
+    """
+    w1, w2 = ar2_coefficients(frequency_hz, radius, fs_hz)
+    z = np.exp(-2j * np.pi * np.asarray(freqs_hz, dtype=float)[:, None] / fs_hz)
+    return 2.0 / fs_hz / np.abs(1.0 - w1 * z - w2 * z ** 2) ** 2
+
+
+def stability_violations(frequency_hz, radius, fs_hz, require_positive_w1=False):
+    """Reasons each node is unstable, one string per node ('' where it is fine).
+
+    A node must have ``0 < f < fs/2`` (below Nyquist) and ``0 <= r < 1`` (both AR(2) roots inside
+    the unit circle); with ``require_positive_w1`` (the paper's layouts) also ``w1 > 0``,
+    i.e. ``f < fs/4``.
+    """
+    frequency_hz = np.atleast_1d(np.asarray(frequency_hz, dtype=float))
+    radius = np.broadcast_to(np.asarray(radius, dtype=float), frequency_hz.shape)
+    reasons = []
+    for f, r in zip(frequency_hz, radius):
+        if not np.isfinite(f) or f <= 0:
+            reasons.append(f"frequency {f} Hz is not positive")
+        elif f >= fs_hz / 2:
+            reasons.append(f"frequency {f:g} Hz is at or above Nyquist ({fs_hz / 2:g} Hz)")
+        elif not (0 <= r < 1):
+            reasons.append(f"radius {r} puts the poles of {f:g} Hz outside the unit circle")
+        elif require_positive_w1 and np.cos(2 * np.pi * f / fs_hz) <= 0:
+            reasons.append(f"frequency {f:g} Hz gives w1 <= 0 (at or above fs/4 = {fs_hz / 4:g} Hz)")
+        else:
+            reasons.append("")
+    return reasons

@@ -1,0 +1,112 @@
+"""Brain-rhythm bands and the frequency layouts of RRN nodes.
+
+Bands (Hz, [low, high)): delta 1-4, theta 4-8, alpha 8-13, beta 13-30, gamma 30-100,
+high gamma 100-200. Layouts place node frequencies (Hz) over them: the paper's ``golden``
+(f0*phi**n), ``binary`` (f0*2**n, the paper's "two"), ``e`` (f0*e**n, the paper's "log") and
+``linear``; ``bands`` puts one node at each band centre; ``explicit`` takes a list.
+"""
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .oscillator import stability_violations
+
+__all__ = ["BANDS", "band_of", "Layout", "make_layout", "LAYOUTS", "LAYOUT_ALIASES", "PHI", "E"]
+
+#: Rhythm bands, name -> (low Hz, high Hz), in increasing frequency.
+BANDS = {
+    "delta": (1.0, 4.0),
+    "theta": (4.0, 8.0),
+    "alpha": (8.0, 13.0),
+    "beta": (13.0, 30.0),
+    "gamma": (30.0, 100.0),
+    "high gamma": (100.0, 200.0),
+}
+
+#: The golden ratio and e as the paper published them (so its frequencies are reproduced).
+PHI = 1.618
+E = 2.718
+
+#: The paper's names for our layouts.
+LAYOUT_ALIASES = {"two": "binary", "log": "e"}
+
+
+def band_of(frequency_hz):
+    """Name of the rhythm band holding ``frequency_hz`` (Hz); '' outside 1-200 Hz."""
+    for name, (low, high) in BANDS.items():
+        if low <= frequency_hz < high:
+            return name
+    return ""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Node frequencies (Hz) that passed the stability filter, and those it dropped with why."""
+
+    name: str
+    frequencies_hz: np.ndarray
+    dropped: dict = field(default_factory=dict)  # frequency (Hz) -> reason
+
+
+def _candidates(name, f0_hz, count, fs_hz, start_hz, stop_hz, hz):
+    ratio = {"golden": PHI, "binary": 2.0, "e": E}.get(name)
+    if ratio is not None:
+        if count is None:  # every power below Nyquist; the filter then trims
+            count = int(np.floor(np.log(fs_hz / 2 / f0_hz) / np.log(ratio))) + 1
+        return f0_hz * ratio ** np.arange(count)
+    if name == "linear":
+        return np.linspace(start_hz, stop_hz, count)
+    if name == "bands":
+        return np.array([(low + high) / 2 for low, high in BANDS.values()])
+    if name == "explicit":
+        if hz is None or len(hz) == 0:
+            raise ValueError("an explicit layout needs a non-empty list of frequencies (hz)")
+        return np.asarray(hz, dtype=float)
+    raise ValueError(f"unknown layout {name!r}; known: {', '.join(LAYOUTS)} "
+                     f"(aliases: {', '.join(LAYOUT_ALIASES)})")
+
+
+#: Layout names (the paper's four, band centres, an explicit list).
+LAYOUTS = ("golden", "binary", "e", "linear", "bands", "explicit")
+_PAPER_LAYOUTS = ("golden", "binary", "e", "linear")
+
+
+def make_layout(name, f0_hz=2.0, count=None, fs_hz=1000.0, radius=0.99999,
+                start_hz=2.0, stop_hz=None, hz=None):
+    """Node frequencies (Hz) of a named layout, with the unstable ones dropped.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`LAYOUTS` or an alias ('two', 'log').
+    f0_hz : float
+        Lowest frequency of the ratio layouts (golden, binary, e).
+    count : int or None
+        Number of candidate nodes; ``None`` takes every power below Nyquist (ratio layouts).
+    fs_hz, radius : float
+        Sampling rate (Hz) and pole radius the stability filter checks against.
+    start_hz, stop_hz : float
+        Range of the linear layout (``count`` nodes, both ends included).
+    hz : sequence of float
+        Frequencies of the explicit layout; any unstable one is an error naming it.
+
+    The paper's layouts also require ``w1 > 0`` (f < fs/4) and drop the nodes that fail,
+    with a warning that names them. The ``bands`` layout drops above-Nyquist centres.
+    """
+    name = LAYOUT_ALIASES.get(name, name)
+    if name == "linear" and (count is None or stop_hz is None):
+        raise ValueError("the linear layout needs count and stop_hz")
+    candidates = _candidates(name, f0_hz, count, fs_hz, start_hz, stop_hz, hz)
+    reasons = stability_violations(candidates, radius, fs_hz,
+                                   require_positive_w1=name in _PAPER_LAYOUTS)
+    dropped = {float(f): why for f, why in zip(candidates, reasons) if why}
+    if name == "explicit" and dropped:
+        raise ValueError("unstable frequencies in the explicit layout: " + "; ".join(dropped.values()))
+    if dropped:
+        warnings.warn(f"layout {name!r} dropped {len(dropped)} node(s): " + "; ".join(dropped.values()),
+                      stacklevel=2)
+    kept = np.array([f for f, why in zip(candidates, reasons) if not why])
+    if kept.size == 0:
+        raise ValueError(f"layout {name!r} has no stable node at fs={fs_hz} Hz, radius={radius}")
+    return Layout(name, kept, dropped)

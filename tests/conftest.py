@@ -1,0 +1,19 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import rrnsim
+
+
+@pytest.fixture
+def golden():
+    """The paper's golden network (11 nodes), uncoupled weights."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # it drops 397.9 Hz, as designed
+        return rrnsim.RRN.from_spec("golden")
+
+
+def random_w_res(K, scale, seed):
+    """Random recurrent weights with a zero diagonal (normal, std ``scale``)."""
+    return np.random.default_rng(seed).normal(0.0, scale, (K, K)) * (1 - np.eye(K))

@@ -1,0 +1,69 @@
+"""The Brian2 engine against the exact discrete engine (DESIGN.md: they must agree)."""
+import brian2 as b2
+import numpy as np
+import pytest
+
+import rrnsim
+from conftest import random_w_res
+from rrnsim.engines.brian import BrianRRN, bin_spike_times
+
+BOUND = 1e-4  # Brian2 states within this fraction of the RMS of the discrete states
+
+
+def relative_error(brian_states, discrete_states):
+    return np.abs(brian_states - discrete_states).max() / np.sqrt(np.mean(discrete_states ** 2))
+
+
+def test_engines_agree_on_golden_gated_network(golden):
+    net = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=0), coupling="gated")
+    X = np.random.default_rng(1).random((4, 300))
+    error = relative_error(net.run(X, engine="brian2").x, net.run(X).x)
+    print(f"\nengine agreement, golden gated, batch 4 x 300 steps: max |brian2 - discrete| = "
+          f"{error:.2e} of the RMS (bound {BOUND:g})")
+    assert error < BOUND
+
+
+@pytest.mark.parametrize("coupling", ["phase", "none"])
+def test_engines_agree_other_couplings_with_noise(golden, coupling):
+    net = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=2), coupling=coupling,
+                     noise=0.2, seed=5, w_in=np.linspace(0.5, 1.5, 11))
+    X = np.random.default_rng(3).random((2, 150))
+    error = relative_error(net.run(X, engine="brian2").x, net.run(X).x)
+    print(f"\nengine agreement, {coupling} with noise: {error:.2e} of the RMS")
+    assert error < BOUND
+
+
+@pytest.mark.parametrize("coupling", ["gated", "none"])
+def test_spike_input_matches_discrete_engine_on_binned_counts(golden, coupling):
+    """Spikes from a SpikeGeneratorGroup drive the Brian2 network; the discrete engine gets the
+    counts binned as the Brian2 engine sums them."""
+    net = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=4), coupling=coupling)
+    n_samples, n_steps, fs = 3, 200, net.fs
+    rng = np.random.default_rng(6)
+    steps = [np.flatnonzero(rng.random(n_steps) < 0.1) for _ in range(n_samples)]
+    indices = np.concatenate([np.full(len(s), i) for i, s in enumerate(steps)])
+    times = np.concatenate(steps) / fs
+    source = b2.SpikeGeneratorGroup(n_samples, indices, times * b2.second, dt=b2.second / fs)
+    engine = BrianRRN(net, n_samples, n_steps)
+    engine.network.add(source)
+    engine.connect_spikes(source, sample=np.arange(n_samples))
+    counts = np.stack([bin_spike_times(times[indices == i], fs, n_steps) for i in range(n_samples)])
+    error = relative_error(engine.run(), net.run(counts).x)
+    print(f"\nspike-driven agreement ({coupling}): {error:.2e} of the RMS")
+    assert error < BOUND
+
+
+def test_spike_binning_is_causal():
+    counts = bin_spike_times([0.0, 0.0004, 0.001, 0.0015], 1000.0, 3)
+    np.testing.assert_array_equal(counts, [1, 2, 1])
+    with pytest.raises(ValueError, match="0.0035"):
+        bin_spike_times([0.0035], 1000.0, 3)
+
+
+def test_brian_objects_are_exposed_and_extendable(golden):
+    engine = BrianRRN(golden, n_samples=2, n_steps=10, inputs=np.ones((2, 10, 1)))
+    assert len(engine.oscillators) == 22
+    extra = b2.StateMonitor(engine.oscillators, "v", record=[0])
+    engine.network.add(extra)
+    engine.run()
+    assert extra.v.shape[1] == 200  # substeps * steps

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+import rrnsim
+from rrnsim import rhythms
+from rrnsim.specs import load_spec, spec_names
+
+PAPER = {"golden": (11, 252), "binary": (7, 136), "e": (5, 90), "linear": (11, 252)}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", PAPER)
+def test_paper_layouts_node_and_parameter_counts(name):
+    net = rrnsim.RRN.from_spec(name)
+    nodes, params = PAPER[name]
+    assert net.n_nodes == nodes
+    assert net.n_parameters(10) == params
+    assert net.frequencies[0] == pytest.approx(2.0)
+    assert np.all(net.w1 > 0)
+
+
+def test_golden_layout_matches_paper_and_says_what_it_dropped():
+    with pytest.warns(UserWarning, match="397.9"):
+        layout = rhythms.make_layout("golden")
+    np.testing.assert_allclose(layout.frequencies_hz, 2 * 1.618 ** np.arange(11))
+    assert list(layout.dropped) == [pytest.approx(2 * 1.618 ** 11)]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_aliases_give_the_same_network():
+    np.testing.assert_array_equal(rrnsim.RRN.from_spec("two").frequencies,
+                                  rrnsim.RRN.from_spec("binary").frequencies)
+    np.testing.assert_array_equal(rrnsim.RRN.from_spec("log").frequencies,
+                                  rrnsim.RRN.from_spec("e").frequencies)
+
+
+def test_bands_layout_one_node_per_band():
+    net = rrnsim.RRN.from_spec("bands")
+    assert [rrnsim.band_of(f) for f in net.frequencies] == list(rrnsim.BANDS)
+
+
+def test_explicit_layout_rejects_unstable_frequency_by_name():
+    with pytest.raises(ValueError, match="600 Hz"):
+        rhythms.make_layout("explicit", hz=[10.0, 600.0])
+
+
+def test_shipped_specs_listed():
+    assert {"golden", "binary", "e", "linear", "bands"} <= set(spec_names())
+
+
+def test_spec_from_file_and_explicit_list(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\nfs_hz = 500.0\nradius = 0.99\n[frequencies]\nhz = [4.0, 40.0]\n')
+    net = rrnsim.RRN.from_spec(str(path))
+    np.testing.assert_array_equal(net.frequencies, [4.0, 40.0])
+    assert net.fs == 500.0 and np.all(net.radius == 0.99)
+
+
+@pytest.mark.parametrize("text, field", [
+    ('name = "x"\nradius = "high"\n[frequencies]\nlayout = "golden"\n', "radius"),
+    ('name = "x"\nspeed = 3\n[frequencies]\nlayout = "golden"\n', "speed"),
+    ('name = "x"\n', "frequencies"),
+    ('name = "x"\n[frequencies]\nlayout = "golden"\ncount = "many"\n', "frequencies.count"),
+    ('name = "x"\n[frequencies]\nlayout = "spiral"\n', "spiral"),
+    ('name = "x"\n[frequencies\n', "not valid TOML"),
+])
+def test_malformed_spec_names_file_and_field(tmp_path, text, field):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_spec(str(path))
+    assert "bad.toml" in str(err.value) and field in str(err.value)
+
+
+def test_unknown_spec_name():
+    with pytest.raises(ValueError, match="'platinum'"):
+        rrnsim.RRN.from_spec("platinum")
+
+
+def test_band_of():
+    assert rrnsim.band_of(10.0) == "alpha" and rrnsim.band_of(150.0) == "high gamma"
+    assert rrnsim.band_of(0.5) == ""

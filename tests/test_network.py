@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+from scipy.special import expit
+
+import rrnsim
+from conftest import random_w_res
+
+
+def paper_reference(net, X, noise=None):
+    """The paper's formulation written out step by step (DESIGN.md), one sample at a time."""
+    K, (B, T) = net.n_nodes, X.shape[:2]
+    X = X.reshape(B, T, -1)
+    w1, w2 = net.w1, net.w2
+    omega_p, beta_p = net.paper_constants
+    states, power = np.zeros((B, T, K)), np.zeros((B, K))
+    for b in range(B):
+        x1, x2 = np.zeros(K), np.zeros(K)
+        for n in range(T):
+            g = net.w_in @ X[b, n]
+            if net.coupling == "gated":
+                gate = np.tanh(x1 * g)
+            elif net.coupling == "phase":
+                gate = expit(np.cos(np.arctan2((x1 - x2) * net.fs + beta_p * x1, omega_p * x1)))
+            else:
+                gate = np.zeros(K)
+            drive = g + net.w_res @ gate + (0 if noise is None else noise[b, n])
+            x = w1 * x1 + w2 * x2 + drive
+            v = (x - x1) * net.fs
+            power[b] += x ** 2 + ((v + beta_p * x) / omega_p) ** 2
+            states[b, n] = x
+            x2, x1 = x1, x
+    return states, power / T
+
+
+@pytest.mark.parametrize("coupling", ["gated", "phase", "none"])
+def test_discrete_engine_is_the_papers_formulation(golden, coupling):
+    net = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, 0), coupling=coupling)
+    X = np.random.default_rng(1).random((3, 120))
+    states, power = paper_reference(net, X)
+    np.testing.assert_allclose(net.run(X).x, states, rtol=1e-12, atol=1e-12 * np.abs(states).max())
+    np.testing.assert_allclose(net.features(X), power, rtol=1e-11)
+
+
+def test_multichannel_input():
+    rng = np.random.default_rng(2)
+    net = rrnsim.RRN([5.0, 20.0, 60.0], radius=0.99, w_in=rng.normal(size=(3, 2)),
+                     w_res=random_w_res(3, 0.2, 3))
+    X = rng.random((2, 50, 2))
+    np.testing.assert_allclose(net.run(X).x, paper_reference(net, X)[0], rtol=1e-12, atol=1e-12)
+
+
+def test_noise_is_seeded_and_independent_of_blocking(golden, monkeypatch):
+    net = rrnsim.RRN(golden.frequencies, noise=0.5, seed=7, w_res=random_w_res(11, 0.1, 0))
+    X = np.random.default_rng(1).random((5, 40))
+    first = net.run(X).x
+    np.testing.assert_array_equal(first, net.run(X).x)
+    noise = 0.5 * np.random.default_rng(7).standard_normal((5, 40, 11))
+    np.testing.assert_allclose(first, paper_reference(net, X, noise)[0], rtol=1e-12, atol=1e-9)
+    monkeypatch.setattr("rrnsim.network._BLOCK", 2)  # three blocks: same noise, same states
+    np.testing.assert_array_equal(net.run(X).x, first)
+    assert not np.array_equal(rrnsim.RRN(golden.frequencies, noise=0.5, seed=8).run(X).x, first)
+
+
+def test_run_result_times(golden):
+    res = golden.run(np.zeros((1, 4)))
+    np.testing.assert_allclose(res.t, [0.001, 0.002, 0.003, 0.004])
+    assert res.x.shape == (1, 4, 11) and res.x.dtype == np.float64
+
+
+def test_features_streams_large_batches(golden):
+    X = np.random.default_rng(0).random((3000, 30)).astype(np.float32)  # two blocks
+    F = golden.features(X)
+    assert F.shape == (3000, 11)
+    np.testing.assert_allclose(F[2500], golden.features(X[2500:2501])[0])
+
+
+@pytest.mark.parametrize("X, message", [
+    (np.array([[0.0, np.nan, 1.0]]), "non-finite value nan"),
+    (np.array([[0.0, np.inf]]), "non-finite value inf"),
+    (np.zeros(5), "shape"),
+    (np.zeros((2, 3, 4, 5)), "shape"),
+    (np.zeros((0, 3)), "shape"),
+    (np.zeros((2, 3, 2)), "2 channel"),
+    (np.array([["a", "b"]]), "numeric"),
+])
+def test_bad_inputs_are_named(golden, X, message):
+    with pytest.raises(ValueError, match=message):
+        golden.features(X)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(frequencies=[10.0], radius=1.0), "radius 1.0"),
+    (dict(frequencies=[10.0], radius=1.5), "radius 1.5"),
+    (dict(frequencies=[10.0, 700.0]), "700 Hz"),
+    (dict(frequencies=[10.0], fs=0), "fs .* 0"),
+    (dict(frequencies=[10.0], fs=-5.0), "-5.0"),
+    (dict(frequencies=[10.0, 20.0], w_res=np.zeros((3, 3))), r"\(3, 3\)"),
+    (dict(frequencies=[10.0, 20.0], w_res=np.ones((2, 2))), r"w_res\[0, 0\] = 1.0"),
+    (dict(frequencies=[10.0, 20.0], w_in=np.ones((3, 1))), r"\(3, 1\)"),
+    (dict(frequencies=[10.0], coupling="magnetic"), "magnetic"),
+    (dict(frequencies=[10.0], noise=-1.0), "-1.0"),
+])
+def test_bad_network_parameters_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        rrnsim.RRN(**kwargs)
+
+
+def test_unknown_engine(golden):
+    with pytest.raises(ValueError, match="'nest'"):
+        golden.run(np.zeros((1, 3)), engine="nest")

@@ -1,0 +1,58 @@
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from rrnsim import oscillator
+
+
+def test_coefficients_round_trip():
+    f, r, fs = np.array([2.0, 13.7, 245.9]), np.array([0.99999, 0.99, 0.9]), 1000.0
+    w1, w2 = oscillator.ar2_coefficients(f, r, fs)
+    f2, r2 = oscillator.node_parameters(w1, w2, fs)
+    np.testing.assert_allclose(f2, f, rtol=1e-12)
+    np.testing.assert_allclose(r2, r, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(-oscillator.damping_rate(r, fs) / fs), r, rtol=1e-12)
+
+
+def test_kick_gain_makes_continuous_oscillator_match_recursion():
+    """A kick of drive*gain at n/fs adds drive to x at (n+1)/fs, and the free motion after it
+    follows the AR(2) impulse response r**j * sin((j+1)*theta)/sin(theta)."""
+    f, r, fs = 40.0, 0.98, 1000.0
+    beta = oscillator.damping_rate(r, fs)
+    _, omega0 = oscillator.angular_frequencies(f, r, fs)
+    gain = oscillator.kick_gain(f, r, fs)
+    rhs = lambda t, s: [s[1], -2 * beta * s[1] - omega0 ** 2 * s[0]]  # noqa: E731
+    t_eval = np.arange(1, 30) / fs
+    sol = solve_ivp(rhs, (0, t_eval[-1]), [0.0, gain], t_eval=t_eval, rtol=1e-12, atol=1e-14)
+    theta = 2 * np.pi * f / fs
+    j = np.arange(len(t_eval))
+    expected = r ** j * np.sin((j + 1) * theta) / np.sin(theta)
+    np.testing.assert_allclose(sol.y[0], expected, rtol=1e-8, atol=1e-10)
+
+
+def test_paper_constants_match_definition():
+    w1, w2 = oscillator.ar2_coefficients(np.array([5.0, 50.0]), 0.999, 1000.0)
+    omega_p, beta_p = oscillator.paper_constants(w1, w2, 1000.0)
+    dt = 1e-3
+    np.testing.assert_allclose(omega_p ** 2, (w1 + w2 - 1) / (w2 * dt ** 2))
+    np.testing.assert_allclose(beta_p, -(w1 + 2 * w2) / (2 * w2 * dt))
+    assert np.all(omega_p > 0)
+
+
+def test_analytic_spectrum_matches_impulse_response():
+    """Parseval: the PSD integrates to the variance of x under unit white drive."""
+    f, r, fs = np.array([10.0, 100.0]), np.array([0.95, 0.9]), 1000.0
+    freqs = np.linspace(0, fs / 2, 200001)
+    psd = oscillator.ar2_power_spectrum(freqs, f, r, fs)
+    theta = 2 * np.pi * f / fs
+    j = np.arange(5000)[:, None]
+    h = r ** j * np.sin((j + 1) * theta) / np.sin(theta)
+    np.testing.assert_allclose(np.trapezoid(psd, freqs, axis=0), (h ** 2).sum(0), rtol=1e-4)
+
+
+def test_stability_violations_name_the_problem():
+    reasons = oscillator.stability_violations([10.0, 600.0, 300.0, 20.0], [0.9, 0.9, 0.9, 1.0],
+                                              1000.0, require_positive_w1=True)
+    assert reasons[0] == ""
+    assert "600 Hz" in reasons[1] and "Nyquist" in reasons[1]
+    assert "300 Hz" in reasons[2] and "w1" in reasons[2]
+    assert "radius 1.0" in reasons[3]
