@@ -1,0 +1,399 @@
+"""Spectra of node states, population rates and binned spike trains, through Elephant.
+
+.. autosummary::
+
+    power_spectrum
+    band_power
+    peak_frequency
+    coherence
+    emergent_rhythms
+    spectrum_report
+
+Inputs are a ``neo.AnalogSignal`` (time, channel), an
+``elephant.conversion.BinnedSpikeTrain`` (its sampling rate is 1/bin size), or a ``pq.Quantity``
+or plain array with an explicit sampling rate ``fs`` (Hz). Arrays follow rrnsim's conventions:
+node states are (time,), (time, node) or (batch, time, node). Spectra come back with frequency on
+axis 0, frequencies in ``pq.Hz`` and PSDs in (signal unit)**2/Hz (plain arrays count as
+dimensionless). Prominences and excesses are plain floats in dB (``quantities`` has no decibel).
+Inside, everything is plain float arrays in Hz and seconds.
+"""
+import warnings
+
+import neo
+import numpy as np
+import quantities as pq
+import scipy.signal
+from elephant import spectral as _elephant
+from elephant.conversion import BinnedSpikeTrain
+
+from .rhythms import BANDS, band_of
+
+__all__ = ["power_spectrum", "band_power", "peak_frequency", "coherence", "emergent_rhythms",
+           "spectrum_report", "METHODS"]
+
+#: Power spectrum estimators: Elephant's ``welch_psd`` and ``multitaper_psd``.
+METHODS = ("welch", "multitaper")
+
+
+# --- boundary: units and validation -------------------------------------------------------------
+def _in_hz(value, name, allow_period=False):
+    """Magnitude (Hz) of a number, array or quantity; with ``allow_period`` a time is 1/period."""
+    if not isinstance(value, pq.Quantity):
+        return value
+    dims = value.dimensionality.simplified
+    if dims == pq.Hz.dimensionality.simplified:
+        return value.rescale(pq.Hz).magnitude
+    if allow_period and dims == pq.s.dimensionality.simplified:
+        return 1.0 / value.rescale(pq.s).magnitude
+    kinds = "a rate (e.g. Hz) or a sampling interval (e.g. ms)" if allow_period else "in Hz"
+    got = value if value.size == 1 else f"units {value.dimensionality}"
+    raise ValueError(f"{name} must be {kinds}, got {got}")
+
+
+def _hz(value, name, allow_period=False):
+    """A positive, finite scalar in Hz (see :func:`_in_hz`), else ValueError naming it."""
+    magnitude = _in_hz(value, name, allow_period)
+    try:
+        hz = float(magnitude)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number in Hz, got {value!r}") from None
+    if not np.isfinite(hz) or hz <= 0:
+        raise ValueError(f"{name} must be a positive, finite number in Hz, got {value}")
+    return hz
+
+
+def _float_array(values, name):
+    """Plain float array of ``values`` (magnitudes of a quantity), all finite, else ValueError."""
+    values = np.asarray(values.magnitude if isinstance(values, pq.Quantity) else values)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}")
+    values = values.astype(float)
+    if not np.isfinite(values).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{name} has a non-finite value {values[bad]} at index {bad}")
+    return values
+
+
+def _time_series(signal, fs, axis):
+    """Validate a signal: ``(x, fs_hz, units)`` with ``x`` a float array, time on the last axis."""
+    if isinstance(signal, BinnedSpikeTrain):
+        data, rate, units, axis = signal.to_array().T, 1.0 / signal.bin_size, pq.dimensionless, 0
+    elif isinstance(signal, neo.AnalogSignal):
+        data, rate, units, axis = signal.magnitude, signal.sampling_rate, signal.units, 0
+    else:
+        if fs is None:
+            raise ValueError("fs (Hz) is required for an array or quantity signal")
+        data, rate = signal, fs
+        units = signal.units if isinstance(signal, pq.Quantity) else pq.dimensionless
+    fs_hz = _hz(rate, "fs", allow_period=True)
+    if fs is not None and not np.isclose(_hz(fs, "fs", allow_period=True), fs_hz):
+        raise ValueError(f"fs={fs} disagrees with the signal's own sampling rate {fs_hz:g} Hz")
+    data = _float_array(data, "signal")
+    if data.ndim not in (1, 2, 3):
+        raise ValueError(f"signal must have shape (time,), (time, node) or (batch, time, node); "
+                         f"got shape {data.shape}")
+    if axis is None:
+        axis = 1 if data.ndim == 3 else 0
+    if not -data.ndim <= axis < data.ndim:
+        raise ValueError(f"axis {axis} is out of range for a signal of shape {data.shape}")
+    if data.shape[axis] < 2:
+        raise ValueError(f"signal needs at least 2 time samples along axis {axis}; "
+                         f"got shape {data.shape}")
+    return np.moveaxis(data, axis, -1), fs_hz, units
+
+
+def _spectrum(freqs, psd, name="psd"):
+    """Validate a spectrum: ``(f, p, units, ndim)``, ``p`` 2-d (freq, node), ``ndim`` of ``psd``."""
+    f = _float_array(_in_hz(freqs, "freqs"), "freqs")
+    if f.ndim != 1 or f.size < 2 or np.any(np.diff(f) <= 0):
+        raise ValueError(f"freqs must be a 1-d increasing array of at least 2 frequencies (Hz); "
+                         f"got shape {f.shape}")
+    units = psd.units if isinstance(psd, pq.Quantity) else pq.dimensionless
+    p = _float_array(psd, name)
+    if p.ndim not in (1, 2) or p.shape[0] != f.size:
+        raise ValueError(f"{name} must have shape ({f.size},) or ({f.size}, node) to match freqs; "
+                         f"got shape {p.shape}")
+    if np.any(p < 0):
+        bad = tuple(int(i) for i in np.argwhere(p < 0)[0])
+        raise ValueError(f"{name} has a negative power {p[bad]} at index {bad}")
+    return f, p.reshape(f.size, -1), units, p.ndim
+
+
+def _in_range(f, fmin, fmax):
+    """Boolean mask of ``fmin <= f <= fmax`` (Hz; ``None`` is no bound), non-empty."""
+    low = -np.inf if fmin is None else float(_in_hz(fmin, "fmin"))
+    high = np.inf if fmax is None else float(_in_hz(fmax, "fmax"))
+    mask = (f >= low) & (f <= high)
+    if not mask.any():
+        raise ValueError(f"no frequency bin between fmin={fmin} and fmax={fmax} "
+                         f"(the spectrum covers {f[0]:g}-{f[-1]:g} Hz)")
+    return mask
+
+
+def _db(p):
+    return 10.0 * np.log10(np.maximum(p, np.finfo(float).tiny))
+
+
+def _segments(frequency_resolution, n_segments, fs, n_time):
+    """Elephant's Welch segment keyword: a frequency resolution (Hz) or a number of segments."""
+    if frequency_resolution is not None:
+        res = _hz(frequency_resolution, "frequency_resolution")
+        if not 2 <= int(fs / res) <= n_time:
+            raise ValueError(f"frequency_resolution {res:g} Hz needs segments of {int(fs / res)} "
+                             f"samples; the signal has {n_time} ({n_time / fs:g} s), so use "
+                             f"{fs / n_time:g} to {fs / 2:g} Hz")
+        return {"frequency_resolution": res}
+    if not isinstance(n_segments, (int, np.integer)) or not 1 <= n_segments <= n_time // 2:
+        raise ValueError(f"n_segments must be an integer from 1 to {n_time // 2}, "
+                         f"got {n_segments!r}")
+    return {"n_segments": int(n_segments)}
+
+
+# --- spectra -------------------------------------------------------------------------------------
+def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n_segments=8,
+                   axis=None):
+    """Power spectral density (PSD) of node states, rates or binned spike trains.
+
+    The PSD is obtained through the following steps:
+
+    1. Read the samples and the sampling rate: from a ``neo.AnalogSignal`` (time, channel), a
+       ``BinnedSpikeTrain`` (counts per bin, rate 1/bin size), or an array with ``fs``;
+    2. Estimate the one-sided PSD of every series along the time axis with Elephant:
+       ``welch_psd`` (Hann-windowed segments, half overlapping, periodograms averaged) or
+       ``multitaper_psd`` (whole series, DPSS tapers, estimates averaged);
+    3. Put frequency on axis 0; for a 3-d signal, average the PSD over the batch (the first axis
+       that is not time).
+
+    Parameters
+    ----------
+    signal : neo.AnalogSignal, BinnedSpikeTrain, pq.Quantity or np.ndarray
+        Shape (time,), (time, node) or (batch, time, node); finite values.
+    fs : float or pq.Quantity, optional
+        Sampling rate (Hz; a time quantity is read as the sampling interval). Required for arrays;
+        read from an ``AnalogSignal`` or ``BinnedSpikeTrain`` (a differing ``fs`` is an error).
+    method : {"welch", "multitaper"}
+        The Elephant estimator.
+    frequency_resolution : float or pq.Quantity, optional
+        Welch: spacing of the frequency bins (Hz); segments are ``int(fs/frequency_resolution)``
+        samples long. Multitaper: the full bandwidth 2W of the tapers (Elephant's
+        ``peak_resolution``), at least 2/T for T s of data; bins are fs/N apart. ``None``: Welch
+        uses ``n_segments``, multitaper Elephant's default (NW = 4).
+    n_segments : int
+        Welch only, when ``frequency_resolution`` is None: number of half-overlapping segments.
+    axis : int, optional
+        Time axis of an array signal; ``None`` is rrnsim's convention (1 for 3-d, else 0).
+
+    Returns
+    -------
+    freqs : pq.Quantity
+        Frequencies (Hz), shape (freq,).
+    psd : pq.Quantity
+        PSD in (signal unit)**2/Hz, shape (freq,), (freq, node) (3-d input: batch-averaged).
+
+    Notes
+    -----
+    Multitaper holds (series x tapers x time) values in memory at once; prefer Welch for long
+    batched runs.
+    """
+    x, fs, units = _time_series(signal, fs, axis)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    n_time = x.shape[-1]
+    series = x.reshape(-1, n_time)
+    if method == "welch":
+        freqs, psd = _elephant.welch_psd(series, fs=fs, **_segments(frequency_resolution,
+                                                                      n_segments, fs, n_time))
+    else:
+        options = {}
+        if frequency_resolution is not None:
+            res = _hz(frequency_resolution, "frequency_resolution")
+            if res < 2.0 * fs / n_time:
+                raise ValueError(f"frequency_resolution {res:g} Hz is narrower than the multitaper "
+                                 f"minimum 2/T = {2.0 * fs / n_time:g} Hz for {n_time / fs:g} s")
+            options["peak_resolution"] = res
+        freqs, psd = _elephant.multitaper_psd(series, fs=fs, **options)
+    psd = np.moveaxis(psd.reshape(x.shape[:-1] + (-1,)), -1, 0)
+    if psd.ndim == 3:
+        psd = psd.mean(axis=1)
+    return np.asarray(freqs) * pq.Hz, psd * (units ** 2 / pq.Hz)
+
+
+def band_power(freqs, psd):
+    """Power in each rhythm band of :data:`rrnsim.rhythms.BANDS`, per node.
+
+    1. Take the PSD at the frequency bins inside each band ``[low, high]`` (Hz) and, linearly
+       interpolated, at the band's edges (so coarse bins still give the band's share);
+    2. Integrate it over the band with the trapezoid rule. Adjacent bands add up: their sum is
+       the power from 1 to 200 Hz.
+
+    Parameters
+    ----------
+    freqs : pq.Quantity or np.ndarray
+        Frequencies (Hz), increasing, shape (freq,).
+    psd : pq.Quantity or np.ndarray
+        PSD, shape (freq,) or (freq, node), as :func:`power_spectrum` returns.
+
+    Returns
+    -------
+    dict
+        Band name -> power per node, a ``pq.Quantity`` in psd units x Hz (e.g. mV**2), shape
+        (node,) or scalar; NaN for a band the spectrum does not cover (e.g. above Nyquist).
+    """
+    f, p, units, ndim = _spectrum(freqs, psd)
+    powers = {}
+    for name, (low, high) in BANDS.items():
+        if f[0] <= low and high <= f[-1]:
+            inside = (f > low) & (f < high)
+            edges = np.array([np.interp([low, high], f, column) for column in p.T]).T
+            values = np.concatenate([edges[:1], p[inside], edges[1:]])
+            power = np.trapezoid(values, np.r_[low, f[inside], high], axis=0)
+        else:
+            power = np.full(p.shape[1], np.nan)
+        powers[name] = (power if ndim == 2 else power[0]) * (units * pq.Hz)
+    return powers
+
+
+def peak_frequency(freqs, psd, fmin=None, fmax=None):
+    """Frequency of the largest PSD value per node, and its prominence (dB).
+
+    1. Restrict to ``fmin <= f <= fmax`` (Hz) and take the bin of largest power;
+    2. Its prominence is ``scipy.signal.peak_prominences`` of that bin in the whole log spectrum
+       ``10*log10(psd)``: how far (dB) the peak stands above the higher of the two lowest points
+       between it and the nearest higher point (or the spectrum's end) on each side. It is 0 when
+       the bin is not a local maximum (e.g. the spectrum keeps rising past ``fmax``, or the peak
+       is the spectrum's first or last bin).
+
+    Parameters
+    ----------
+    freqs, psd : as for :func:`band_power`.
+    fmin, fmax : float or pq.Quantity, optional
+        Search range (Hz, inclusive); ``None`` is no bound.
+
+    Returns
+    -------
+    peak : pq.Quantity
+        Peak frequency (Hz), shape (node,) or scalar.
+    prominence_db : np.ndarray
+        Prominence (dB), same shape.
+    """
+    f, p, _, ndim = _spectrum(freqs, psd)
+    candidates = np.flatnonzero(_in_range(f, fmin, fmax))
+    peaks = candidates[np.argmax(p[candidates], axis=0)]
+    with warnings.catch_warnings():  # scipy warns about prominence 0, which we document
+        warnings.filterwarnings("ignore", "some peaks have a prominence of 0")
+        prominence = np.array([scipy.signal.peak_prominences(_db(p[:, k]), [i])[0][0]
+                               for k, i in enumerate(peaks)])
+    if ndim == 1:
+        return f[peaks[0]] * pq.Hz, prominence[0]
+    return f[peaks] * pq.Hz, prominence
+
+
+def coherence(a, b, fs=None, frequency_resolution=None, n_segments=8, axis=None):
+    """Magnitude-squared coherence and phase lag of two signals (Elephant's ``welch_coherence``).
+
+    1. Cut both signals into the same Hann-windowed, half-overlapping segments;
+    2. Average the auto-spectra ``Paa``, ``Pbb`` and the cross-spectrum ``Pab = conj(A)*B``;
+    3. Coherence ``|Pab|**2 / (Paa*Pbb)`` (0 to 1) and phase lag ``angle(Pab)``.
+
+    Parameters
+    ----------
+    a, b : neo.AnalogSignal, BinnedSpikeTrain, pq.Quantity or np.ndarray
+        Same shape and sampling rate; shapes and ``fs``/``axis`` as for :func:`power_spectrum`.
+    fs, frequency_resolution, n_segments, axis : as for :func:`power_spectrum` (Welch).
+
+    Returns
+    -------
+    freqs : pq.Quantity
+        Frequencies (Hz), shape (freq,).
+    coherence : np.ndarray
+        Coherence (dimensionless), frequency on axis 0 then the remaining axes of the input.
+        A 3-d input gives one coherence per batch entry (coherences are not averaged).
+    phase_lag : pq.Quantity
+        ``angle(Pab)`` in rad, in (-pi, pi]: when ``b`` is ``a`` delayed by ``tau`` s it is
+        ``-2*pi*f*tau``, i.e. negative when ``a`` leads.
+    """
+    x, fs_a, _ = _time_series(a, fs, axis)
+    y, fs_b, _ = _time_series(b, fs, axis)
+    if x.shape != y.shape or not np.isclose(fs_a, fs_b):
+        raise ValueError(f"a and b must have the same shape and sampling rate; got {x.shape} at "
+                         f"{fs_a:g} Hz and {y.shape} at {fs_b:g} Hz (time axis last)")
+    segments = _segments(frequency_resolution, n_segments, fs_a, x.shape[-1])
+    freqs, coh, lag = _elephant.welch_coherence(x, y, fs=fs_a, **segments)
+    return (np.asarray(freqs) * pq.Hz, np.moveaxis(coh, -1, 0), np.moveaxis(lag, -1, 0) * pq.rad)
+
+
+# --- rhythms -------------------------------------------------------------------------------------
+def emergent_rhythms(freqs, psd_coupled, psd_uncoupled, threshold_db=3.0, fmin=None, fmax=None):
+    """Spectral peaks of a coupled network that its uncoupled version does not have.
+
+    Criterion, per node, with both spectra on the same frequency bins:
+
+    1. A peak is a local maximum of the coupled log spectrum ``10*log10(psd_coupled)`` with a
+       prominence (``scipy.signal.find_peaks``) of at least ``threshold_db``, at
+       ``fmin <= f <= fmax``;
+    2. It is emergent when, at that bin, ``10*log10(psd_coupled/psd_uncoupled) >= threshold_db``.
+
+    Estimate both spectra with enough averaging (long runs, batches): noise bumps of a few dB in
+    a single short Welch estimate can pass a 3-dB criterion.
+
+    Parameters
+    ----------
+    freqs : pq.Quantity or np.ndarray
+        Frequencies (Hz), shape (freq,).
+    psd_coupled, psd_uncoupled : pq.Quantity or np.ndarray
+        PSDs of the same shape, (freq,) or (freq, node), in the same units.
+    threshold_db : float
+        Minimum prominence and excess (dB).
+    fmin, fmax : float or pq.Quantity, optional
+        Search range (Hz); ``None`` is no bound.
+
+    Returns
+    -------
+    list of dict
+        One per emergent peak, by node then frequency: ``node`` (index), ``frequency_hz``,
+        ``excess_db`` (coupled over uncoupled at the peak), ``band`` (name, '' outside 1-200 Hz).
+    """
+    f, coupled, units_c, _ = _spectrum(freqs, psd_coupled, "psd_coupled")
+    _, uncoupled, units_u, _ = _spectrum(freqs, psd_uncoupled, "psd_uncoupled")
+    if (coupled.shape, units_c.dimensionality) != (uncoupled.shape, units_u.dimensionality):
+        raise ValueError(f"psd_coupled and psd_uncoupled must match in shape and units; got "
+                         f"{coupled.shape} {units_c.dimensionality} and {uncoupled.shape} "
+                         f"{units_u.dimensionality}")
+    threshold_db = float(threshold_db)
+    if not np.isfinite(threshold_db) or threshold_db < 0:
+        raise ValueError(f"threshold_db must be a non-negative number of dB, got {threshold_db}")
+    inside = _in_range(f, fmin, fmax)
+    rhythms = []
+    for k in range(coupled.shape[1]):
+        level = _db(coupled[:, k])
+        excess = level - _db(uncoupled[:, k])
+        peaks, _ = scipy.signal.find_peaks(level, prominence=threshold_db)
+        rhythms += [{"node": k, "frequency_hz": float(f[i]), "excess_db": float(excess[i]),
+                     "band": band_of(f[i])}
+                    for i in peaks if inside[i] and excess[i] >= threshold_db]
+    return rhythms
+
+
+def spectrum_report(freqs, psd, fmin=None, fmax=None):
+    """A small table of each node's spectrum: peak, its band and prominence, band powers.
+
+    1. :func:`peak_frequency` per node (in ``fmin``-``fmax`` Hz) and its rhythm band;
+    2. :func:`band_power` per node.
+
+    Returns
+    -------
+    list of dict
+        One per node: ``node``, ``peak_hz``, ``band`` (of the peak), ``prominence_db``, and
+        ``power_<band>`` for every band (spaces as underscores; psd units x Hz, as floats).
+    """
+    peaks, prominence = peak_frequency(freqs, psd, fmin, fmax)
+    powers = band_power(freqs, psd)
+    peaks, prominence = np.atleast_1d(peaks.magnitude), np.atleast_1d(prominence)
+    rows = []
+    for k, (peak, prom) in enumerate(zip(peaks, prominence)):
+        row = {"node": k, "peak_hz": float(peak), "band": band_of(peak),
+               "prominence_db": float(prom)}
+        row.update({"power_" + name.replace(" ", "_"): float(np.atleast_1d(power.magnitude)[k])
+                    for name, power in powers.items()})
+        rows.append(row)
+    return rows

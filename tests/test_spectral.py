@@ -1,0 +1,297 @@
+"""Spectral analysis (rrnsim.spectral): known answers, the golden network against its analytic
+spectrum, and bad inputs. All data are made here; run with ``pytest -s`` to see the figures."""
+import warnings
+
+import neo
+import numpy as np
+import pytest
+import quantities as pq
+from elephant.conversion import BinnedSpikeTrain
+
+import rrnsim
+from rrnsim import spectral
+from rrnsim.oscillator import ar2_power_spectrum
+
+FS = 1000.0  # Hz
+
+
+def sinusoid(freq_hz, seconds=4.0, amplitude=1.0, noise=0.1, seed=0):
+    """A sinusoid (Hz) plus a little white noise, sampled at FS."""
+    t = np.arange(int(seconds * FS)) / FS
+    rng = np.random.default_rng(seed)
+    return amplitude * np.sin(2 * np.pi * freq_hz * t) + noise * rng.standard_normal(t.size)
+
+
+# --- the golden network against its analytic spectrum ------------------------------------------
+def test_golden_network_peaks_within_one_bin_single_run():
+    """The issue's criterion, literally: one 20 s white-noise run of the golden network (radius
+    0.99); each node's Welch peak within one bin of its frequency (nodes up to 100 Hz) and its log
+    spectrum correlated >= 0.9 with the analytic one over 1-200 Hz. Bins are 2 Hz: at radius 0.99
+    the low nodes' resonances are wider than their frequency (the 2 Hz node peaks at 1.2 Hz), so
+    finer bins place the damped peak, not f (the test below checks those at 0.25 Hz)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "layout 'golden' dropped")
+        net = rrnsim.RRN.from_spec("golden", radius=0.99)
+    drive = np.random.default_rng(0).standard_normal((1, int(20 * net.fs)))
+    freqs, psd = spectral.power_spectrum(net.run(drive).x, fs=net.fs, frequency_resolution=2.0)
+    f, p = freqs.magnitude, psd.magnitude
+    bin_hz = f[1] - f[0]
+    peak = spectral.peak_frequency(freqs, psd)[0].magnitude
+    analytic = ar2_power_spectrum(f, net.frequencies, net.radius, net.fs)
+    band = (f >= 1) & (f <= 200)
+    corr = np.array([np.corrcoef(np.log(p[band, i]), np.log(analytic[band, i]))[0, 1]
+                     for i in range(net.n_nodes)])
+    up_to_100 = net.frequencies <= 100
+    error_bins = np.abs(peak - net.frequencies)[up_to_100] / bin_hz
+    print(f"\ngolden, radius 0.99, one 20 s run, {bin_hz:g} Hz bins: max |peak - f| = "
+          f"{error_bins.max():.2f} bins (nodes <= 100 Hz); min log-spectrum correlation "
+          f"{corr.min():.3f}")
+    assert np.all(error_bins <= 1.0), error_bins
+    assert corr.min() >= 0.9, corr
+
+
+def test_golden_network_welch_spectrum_matches_analytic_ar2_spectrum():
+    """White noise drives the golden layout (radius 0.99) for 20 s at 1 kHz.
+
+    At radius 0.99 each node's damping is beta = -ln(0.99)*1000 = 10.05 /s, so its resonance
+    is about beta/pi = 3.2 Hz wide (half power), 13 bins of 0.25 Hz, and its PSD peaks below the
+    configured (damped) frequency f, at sqrt(f**2 - (beta/2pi)**2) in continuous time: 1.20 Hz
+    for the 2 Hz node, 2.81 Hz for 3.24 Hz. So the peak is compared with the analytic spectrum's
+    own peak, and "found" means inside the node's half-power band (the analytic PSD at the
+    measured peak is within 3 dB of its maximum). A batch of 16 runs tames the Welch variance:
+    with one run the argmax scatters by up to ~8 bins over that 13-bin-wide top, and the flat
+    245.9-Hz node's log-spectrum correlation over 1-200 Hz stays near 0.87 whatever the seed.
+    """
+    with warnings.catch_warnings():  # the layout drops its 397.9 Hz node (above fs/4) and says so
+        warnings.filterwarnings("ignore", "layout 'golden' dropped")
+        net = rrnsim.RRN.from_spec("golden", radius=0.99)
+    rng = np.random.default_rng(2506)
+    drive = rng.standard_normal((16, int(20 * net.fs)))
+    freqs, psd = spectral.power_spectrum(net.run(drive).x, fs=net.fs, frequency_resolution=0.25)
+    f, p = freqs.magnitude, psd.magnitude
+    bin_hz = f[1] - f[0]
+    assert bin_hz == pytest.approx(0.25)
+    analytic = ar2_power_spectrum(f, net.frequencies, net.radius, net.fs)
+
+    peak, prominence = spectral.peak_frequency(freqs, psd)
+    analytic_peak, _ = spectral.peak_frequency(freqs, analytic)
+    peak, analytic_peak = peak.magnitude, analytic_peak.magnitude
+    k = np.arange(net.n_nodes)
+    drop_db = 10 * np.log10(analytic.max(axis=0) / analytic[np.searchsorted(f, peak), k])
+    band = (f >= 1) & (f <= 200)
+    corr = np.array([np.corrcoef(np.log(p[band, i]), np.log(analytic[band, i]))[0, 1] for i in k])
+    level = np.median(p[band] / analytic[band])  # Welch density vs 2/fs/|A|**2: same scaling
+
+    print(f"\ngolden, radius 0.99, 16 x 20 s at 1 kHz, Welch bins {bin_hz} Hz")
+    print("  f (Hz)  analytic peak  Welch peak  err vs f (bins)  err vs analytic (bins)  "
+          "drop (dB)  prominence (dB)  log-corr")
+    for i in k:
+        print(f"{net.frequencies[i]:8.2f} {analytic_peak[i]:14.2f} {peak[i]:11.2f} "
+              f"{(peak[i] - net.frequencies[i]) / bin_hz:16.1f} "
+              f"{(peak[i] - analytic_peak[i]) / bin_hz:22.1f} {drop_db[i]:10.2f} "
+              f"{prominence[i]:16.1f} {corr[i]:9.4f}")
+    up_to_100 = net.frequencies <= 100
+    print(f"max |peak - f| (<=100 Hz): {np.abs(peak - net.frequencies)[up_to_100].max():.2f} Hz; "
+          f"max |peak - analytic peak|: {np.abs(peak - analytic_peak)[up_to_100].max():.2f} Hz; "
+          f"max drop {drop_db[up_to_100].max():.2f} dB; min log-corr {corr.min():.4f}; "
+          f"median Welch/analytic {level:.3f}")
+
+    # (a) each node's peak (up to 100 Hz) lies in its resonance: the analytic PSD there is within
+    #     3 dB of its maximum; the analytic peak itself is within a bin of f from 8.47 Hz up
+    assert np.all(drop_db[up_to_100] <= 3.0), drop_db
+    above_shift = up_to_100 & (net.frequencies > 8)
+    assert np.all(np.abs(analytic_peak - net.frequencies)[above_shift] <= bin_hz)
+    # (b) each node's log spectrum follows the analytic one over 1-200 Hz
+    assert corr.min() >= 0.9, corr
+    assert 0.9 < level < 1.1
+
+
+# --- known answers ------------------------------------------------------------------------------
+def test_sinusoid_peak_welch_and_multitaper_agree():
+    x = sinusoid(12.0)
+    f_w, p_w = spectral.power_spectrum(x, fs=FS, frequency_resolution=0.5)
+    f_m, p_m = spectral.power_spectrum(x, fs=FS, method="multitaper", frequency_resolution=1.0)
+    peak_w, prom_w = spectral.peak_frequency(f_w, p_w)
+    peak_m, prom_m = spectral.peak_frequency(f_m, p_m)
+    assert peak_w.units == pq.Hz and p_w.units == pq.dimensionless / pq.Hz
+    assert abs(peak_w.magnitude - 12.0) <= 0.5
+    assert abs(peak_m.magnitude - 12.0) <= f_m[1].magnitude  # multitaper bins are 1/4 s apart
+    assert abs(peak_w.magnitude - peak_m.magnitude) <= 0.5
+    assert prom_w > 20 and prom_m > 20
+
+
+def test_peak_frequency_search_range_and_edge_prominence():
+    x = sinusoid(12.0) + sinusoid(40.0, amplitude=0.5, noise=0.0)
+    freqs, psd = spectral.power_spectrum(x, fs=FS, frequency_resolution=0.5)
+    assert spectral.peak_frequency(freqs, psd, fmin=30, fmax=50)[0].magnitude == pytest.approx(40)
+    assert spectral.peak_frequency(freqs, psd, fmin=0, fmax=20)[0].magnitude == pytest.approx(12)
+    # a range whose maximum sits on the flank of the 12 Hz peak finds no local maximum
+    assert spectral.peak_frequency(freqs, psd, fmin=12.5 * pq.Hz, fmax=14)[1] == 0.0
+
+
+def test_band_power_of_a_sinusoid_lands_in_its_band():
+    amplitude = 2.0  # mV: power amplitude**2/2 = 2 mV**2
+    signal = neo.AnalogSignal(sinusoid(10.0, amplitude=amplitude, noise=0.01)[:, None],
+                              units="mV", sampling_rate=FS * pq.Hz)
+    powers = spectral.band_power(*spectral.power_spectrum(signal, frequency_resolution=0.5))
+    assert list(powers) == list(rrnsim.BANDS)
+    alpha = powers["alpha"]
+    assert alpha.units == pq.mV ** 2 / pq.Hz * pq.Hz
+    assert alpha.magnitude[0] == pytest.approx(amplitude ** 2 / 2, rel=0.05)
+    for name, power in powers.items():
+        if name != "alpha":
+            assert power.magnitude[0] < 0.01 * alpha.magnitude[0], name
+
+
+def test_band_power_of_a_flat_spectrum_on_coarse_bins_is_level_times_width():
+    freqs = np.arange(0, 500, 4.5)  # bins coarser than the alpha band's 5 Hz
+    powers = spectral.band_power(freqs * pq.Hz, np.full((freqs.size, 2), 2.0) * pq.mV ** 2 / pq.Hz)
+    for name, (low, high) in rrnsim.BANDS.items():
+        np.testing.assert_allclose(powers[name].magnitude, 2.0 * (high - low))
+    # adjacent bands add up to the power from 1 to 200 Hz, here of a sloped spectrum
+    slope = 1.0 / (1.0 + freqs)
+    fine = np.linspace(1, 200, 200_001)
+    total = sum(power.magnitude for power in spectral.band_power(freqs, slope).values())
+    assert total == pytest.approx(np.trapezoid(np.interp(fine, freqs, slope), fine), rel=1e-6)
+
+
+def test_band_power_is_nan_for_a_band_beyond_nyquist():
+    freqs, psd = spectral.power_spectrum(sinusoid(10.0), fs=300.0, frequency_resolution=1.0)
+    powers = spectral.band_power(freqs, psd)  # Nyquist 150 Hz: high gamma is only half covered
+    assert np.isnan(powers["high gamma"].magnitude) and np.isfinite(powers["gamma"].magnitude)
+
+
+def test_shapes_batch_average_and_axis():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 2000, 4))  # (batch, time, node)
+    freqs, psd = spectral.power_spectrum(x, fs=FS, frequency_resolution=2.0)
+    assert psd.shape == (freqs.size, 4)
+    per_trial = [spectral.power_spectrum(trial, fs=FS, frequency_resolution=2.0)[1] for trial in x]
+    np.testing.assert_allclose(psd.magnitude, np.mean([p.magnitude for p in per_trial], axis=0))
+    one = spectral.power_spectrum(x[0, :, 0], fs=FS, frequency_resolution=2.0)[1]
+    assert one.shape == (freqs.size,)
+    transposed = spectral.power_spectrum(x[0].T, fs=FS, frequency_resolution=2.0, axis=1)[1]
+    np.testing.assert_allclose(transposed.magnitude, per_trial[0].magnitude)
+    # a sampling interval (time quantity) is read as 1/fs
+    same = spectral.power_spectrum(x[0], fs=1 * pq.ms, frequency_resolution=2.0)[1]
+    np.testing.assert_allclose(same.magnitude, per_trial[0].magnitude)
+
+
+@pytest.mark.filterwarnings("ignore:The 'copy' argument in Quantity is deprecated")  # Elephant's
+def test_binned_spike_trains_show_their_modulation():
+    rng = np.random.default_rng(2)
+    seconds, dt = 20.0, 1e-3
+    t = np.arange(int(seconds / dt)) * dt
+    rate = 40.0 * (1 + 0.9 * np.sin(2 * np.pi * 20.0 * t))  # Hz, modulated at 20 Hz
+    trains = [neo.SpikeTrain((t[rng.random(t.size) < rate * dt] + dt / 2) * pq.s,  # mid-bin
+                             t_stop=seconds * pq.s)
+              for _ in range(5)]
+    binned = BinnedSpikeTrain(trains, bin_size=1 * pq.ms)
+    freqs, psd = spectral.power_spectrum(binned, frequency_resolution=0.5)
+    assert psd.shape == (freqs.size, 5) and freqs[-1] == 500 * pq.Hz
+    peaks, prominence = spectral.peak_frequency(freqs, psd, fmin=2)
+    np.testing.assert_allclose(peaks.magnitude, 20.0)
+    assert np.all(prominence > 10)
+
+
+def test_coherence_with_a_delayed_copy():
+    rng = np.random.default_rng(3)
+    delay = 5  # samples = 5 ms
+    x = rng.standard_normal(20_000 + delay)
+    a, b = x[delay:], x[:-delay] + 0.1 * rng.standard_normal(20_000)  # b is a, 5 ms later
+    freqs, coh, lag = spectral.coherence(a, b, fs=FS, frequency_resolution=1.0)
+    f = freqs.magnitude
+    band = (f >= 1) & (f <= 200)
+    assert coh[band].mean() > 0.95 and coh.shape == f.shape and lag.units == pq.rad
+    np.testing.assert_allclose(lag.magnitude[(f >= 5) & (f <= 50)],
+                               -2 * np.pi * f[(f >= 5) & (f <= 50)] * delay / FS, atol=0.1)
+    _, noise_coh, _ = spectral.coherence(a, rng.standard_normal(20_000), fs=FS,
+                                         frequency_resolution=1.0)
+    assert noise_coh[band].mean() < 0.1
+
+
+def _spectra_with_and_without_a_40hz_bump():
+    freqs = np.arange(0, 200.25, 0.25)
+    base = 1.0 / (1 + (freqs / 10) ** 2)[:, None] * np.ones((1, 2))  # two nodes, smooth
+    bumped = base.copy()
+    bumped[:, 1] += 0.5 * np.exp(-0.5 * ((freqs - 40) / 1.5) ** 2)  # node 1: +9.8 dB at 40 Hz
+    return freqs * pq.Hz, bumped, base
+
+
+def test_emergent_rhythms_finds_an_added_peak():
+    freqs, coupled, uncoupled = _spectra_with_and_without_a_40hz_bump()
+    rhythms = spectral.emergent_rhythms(freqs, coupled, uncoupled, threshold_db=3.0)
+    assert len(rhythms) == 1
+    (rhythm,) = rhythms
+    assert rhythm["node"] == 1 and rhythm["band"] == "gamma"
+    assert rhythm["frequency_hz"] == pytest.approx(40.0)
+    assert rhythm["excess_db"] == pytest.approx(10 * np.log10(1 + 0.5 / coupled[160, 0]))
+    assert spectral.emergent_rhythms(freqs, coupled, uncoupled, fmax=30) == []
+    assert spectral.emergent_rhythms(freqs, coupled, uncoupled, threshold_db=15) == []
+
+
+def test_emergent_rhythms_finds_nothing_in_equal_or_swapped_spectra():
+    freqs, coupled, uncoupled = _spectra_with_and_without_a_40hz_bump()
+    assert spectral.emergent_rhythms(freqs, coupled, coupled) == []
+    assert spectral.emergent_rhythms(freqs, uncoupled, coupled) == []  # the bump is the baseline's
+
+
+def test_spectrum_report_rows():
+    x = np.stack([sinusoid(6.0), sinusoid(20.0, seed=1)], axis=1)
+    rows = spectral.spectrum_report(*spectral.power_spectrum(x, fs=FS, frequency_resolution=0.5))
+    assert [row["band"] for row in rows] == ["theta", "beta"]
+    assert [row["peak_hz"] for row in rows] == [6.0, 20.0]
+    assert rows[0]["power_theta"] > 10 * rows[0]["power_beta"]
+    assert "power_high_gamma" in rows[0]
+
+
+# --- bad inputs ---------------------------------------------------------------------------------
+GOOD = np.random.default_rng(4).standard_normal(2000)
+
+
+@pytest.mark.parametrize("signal, kwargs, match", [
+    (np.r_[GOOD[:-1], np.nan], {"fs": FS}, r"non-finite value nan at index \(1999,\)"),
+    (np.r_[np.inf, GOOD], {"fs": FS}, r"non-finite value inf at index \(0,\)"),
+    (GOOD.reshape(2, 5, 2, 100), {"fs": FS}, r"got shape \(2, 5, 2, 100\)"),
+    (GOOD[:1], {"fs": FS}, "at least 2 time samples"),
+    (np.array(["a", "b"]), {"fs": FS}, "must be numeric"),
+    (GOOD, {}, "fs .* is required"),
+    (GOOD, {"fs": 0.0}, "fs must be a positive, finite number in Hz, got 0.0"),
+    (GOOD, {"fs": -1000}, "got -1000"),
+    (GOOD, {"fs": np.nan}, "got nan"),
+    (GOOD, {"fs": 3 * pq.mV}, "fs must be a rate .* got 3.0 mV"),
+    (GOOD, {"fs": FS, "axis": 2}, "axis 2 is out of range"),
+    (GOOD, {"fs": FS, "method": "fft"}, "method must be one of welch, multitaper, got 'fft'"),
+    (GOOD, {"fs": FS, "frequency_resolution": 0.1}, "frequency_resolution 0.1 Hz needs segments"),
+    (GOOD, {"fs": FS, "frequency_resolution": -1}, "got -1"),
+    (GOOD, {"fs": FS, "frequency_resolution": 2 * pq.s}, r"frequency_resolution must be in Hz"),
+    (GOOD, {"fs": FS, "n_segments": 0}, "n_segments must be an integer from 1 to 1000, got 0"),
+    (GOOD, {"fs": FS, "method": "multitaper", "frequency_resolution": 0.5}, "multitaper minimum"),
+    (neo.AnalogSignal(GOOD, units="mV", sampling_rate=FS * pq.Hz), {"fs": 500},
+     "fs=500 disagrees with the signal's own sampling rate 1000 Hz"),
+])
+def test_power_spectrum_rejects_bad_input(signal, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        spectral.power_spectrum(signal, **kwargs)
+
+
+def test_spectrum_functions_reject_bad_spectra():
+    freqs, psd = spectral.power_spectrum(GOOD, fs=FS, frequency_resolution=2.0)
+    with pytest.raises(ValueError, match=r"psd must have shape \(251,\) or \(251, node\)"):
+        spectral.band_power(freqs, psd[:-1])
+    with pytest.raises(ValueError, match="negative power -1.0 at index"):
+        spectral.band_power(freqs, -np.ones(freqs.size))
+    with pytest.raises(ValueError, match="freqs must be in Hz, got"):
+        spectral.peak_frequency(freqs.magnitude * pq.mV, psd)
+    with pytest.raises(ValueError, match="freqs must be a 1-d increasing array"):
+        spectral.peak_frequency(freqs[::-1], psd)
+    with pytest.raises(ValueError, match="no frequency bin between fmin=600 and fmax=None"):
+        spectral.peak_frequency(freqs, psd, fmin=600)
+    with pytest.raises(ValueError, match="psd_uncoupled has a non-finite value nan"):
+        spectral.emergent_rhythms(freqs, psd, np.full(freqs.size, np.nan))
+    with pytest.raises(ValueError, match="must match in shape and units"):
+        spectral.emergent_rhythms(freqs, psd, np.ones((freqs.size, 2)))
+    with pytest.raises(ValueError, match="threshold_db must be a non-negative number of dB"):
+        spectral.emergent_rhythms(freqs, psd, psd, threshold_db=-3)
+    with pytest.raises(ValueError, match=r"same shape and sampling rate; got \(2000,\)"):
+        spectral.coherence(GOOD, GOOD[:1000], fs=FS)
