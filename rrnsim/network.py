@@ -189,7 +189,8 @@ class RRN:
         """Node states driven by inputs ``X`` (batch, time[, channels]).
 
         ``engine="discrete"`` runs the exact AR(2) recursion; ``engine="brian2"`` builds and runs
-        the same network in Brian2 (options go to :class:`rrnsim.engines.brian.BrianRRN`).
+        the same network in Brian2 (:class:`rrnsim.engines.brian.BrianRRN`; options: ``substeps``
+        (20) and those of ``brian2.Network.run``, e.g. ``report="text"``).
         Returns a :class:`RunResult` with ``x`` of shape (batch, time, node), float64.
         """
         if engine == "discrete":
@@ -199,7 +200,9 @@ class RRN:
         elif engine == "brian2":
             from .engines.brian import BrianRRN
             X = as_input(X, self.w_in.shape[1])
-            states = BrianRRN(self, X.shape[0], X.shape[1], inputs=X, **engine_options).run()
+            substeps = engine_options.pop("substeps", 20)
+            states = BrianRRN(self, X.shape[0], X.shape[1], inputs=X,
+                              substeps=substeps).run(**engine_options)
         else:
             raise ValueError(f"engine must be 'discrete' or 'brian2', got {engine!r}")
         return RunResult(states, self.fs, self.frequencies.copy(), engine)

@@ -1,0 +1,89 @@
+"""Figures (matplotlib, no pyplot state): node traces, spectra with rhythm bands shaded.
+
+Each function returns a ``matplotlib.figure.Figure``; save it with ``fig.savefig(path)``.
+Plots read states, spectra and models; they never change them.
+"""
+import numpy as np
+from matplotlib.figure import Figure
+
+from .oscillator import ar2_power_spectrum
+from .rhythms import BANDS, band_of
+
+__all__ = ["plot_traces", "plot_spectra", "shade_bands"]
+
+_BAND_COLOURS = ["#f2e6ff", "#e6f0ff", "#e6fff0", "#fffbe6", "#ffeee6", "#f5f5f5"]
+_BAND_SYMBOLS = {"delta": "δ", "theta": "θ", "alpha": "α", "beta": "β", "gamma": "γ",
+                 "high gamma": "high γ"}
+
+
+def shade_bands(ax, label=True):
+    """Shade the rhythm bands on a frequency (Hz) x-axis, names on top."""
+    for (name, (low, high)), colour in zip(BANDS.items(), _BAND_COLOURS):
+        ax.axvspan(low, high, color=colour, zorder=0)
+        if label:
+            ax.text(np.sqrt(low * high), 1.0, _BAND_SYMBOLS.get(name, name),
+                    transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=7, color="0.35")
+
+
+def _node_label(f):
+    band = band_of(f)
+    return f"{f:.3g} Hz" + (f" ({band})" if band else "")
+
+
+def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
+    """Node traces of one sample, stacked by frequency (lowest at the bottom), each scaled to
+    its own range.
+
+    states : (batch, time, node) array; fs : Hz; frequencies : (node,) Hz;
+    seconds : show the first ``seconds`` s only (all by default).
+    """
+    x = np.asarray(states)[sample]
+    n_show = x.shape[0] if seconds is None else min(x.shape[0], int(round(seconds * fs)))
+    t = np.arange(1, n_show + 1) / fs
+    order = np.argsort(frequencies)
+    fig = Figure(figsize=(9, 0.55 * len(order) + 1.2), layout="constrained")
+    ax = fig.add_subplot()
+    for row, k in enumerate(order):
+        trace = x[:n_show, k]
+        scale = np.abs(trace).max() or 1.0
+        ax.plot(t, row + 0.45 * trace / scale, lw=0.7, color=f"C{row % 10}")
+    ax.set_yticks(range(len(order)), [_node_label(frequencies[k]) for k in order], fontsize=8)
+    ax.set_xlabel("time (s)")
+    ax.set_xlim(t[0], t[-1])
+    ax.set_title(title or "node states x (each scaled to its range)")
+    return fig
+
+
+def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, title=None):
+    """Each node's measured PSD (solid) over its analytic AR(2) PSD (dashed), bands shaded.
+
+    freqs_hz : (F,) Hz; psd : (F, node) in units**2/Hz; frequencies, radius : (node,);
+    input_variance : variance of the white drive, scaling the analytic spectrum.
+    """
+    freqs_hz, psd = np.asarray(freqs_hz, dtype=float), np.asarray(psd, dtype=float)
+    keep = freqs_hz > 0
+    f, p = freqs_hz[keep], psd[keep]
+    analytic = input_variance * ar2_power_spectrum(f, frequencies, radius, fs)
+    n = len(frequencies)
+    cols = 4 if n > 6 else 3
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(3.2 * cols, 2.4 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
+    for k, ax in enumerate(axes):
+        if k >= n:
+            ax.set_axis_off()
+            continue
+        shade_bands(ax, label=k < cols)
+        ax.loglog(f, p[:, k], lw=0.9, color="C0", label="measured (Welch)")
+        ax.loglog(f, analytic[:, k], lw=1.0, ls="--", color="k", label="analytic AR(2)")
+        ax.axvline(frequencies[k], color="C3", lw=0.6, alpha=0.6)
+        ax.set_title(_node_label(frequencies[k]), fontsize=9, pad=12 if k < cols else 4)
+        ax.set_xlim(max(f[0], 0.5), fs / 2)
+        if k % cols == 0:
+            ax.set_ylabel("PSD (1/Hz)")
+        if k >= n - cols:
+            ax.set_xlabel("frequency (Hz)")
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(title or "node spectra: measured over analytic")
+    return fig
