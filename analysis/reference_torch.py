@@ -196,11 +196,13 @@ def _dtype_of(model):
 
 
 def time_training_batches(model, n_batches=10, batch_size=128, n_steps=784, n_classes=10,
-                          lr=3e-3, weight_decay=1e-2, seed=0, threads=None):
+                          lr=3e-3, weight_decay=1e-2, seed=0, threads=None, X=None, y=None):
     """Wall-clock time of training batches (forward, cross-entropy backward, AdamW step).
 
-    Inputs are uniform random in [0, 1], shape (batch_size, n_steps), labels uniform over
-    ``n_classes``. One warm-up batch runs first and is not counted. ``threads`` sets
+    Inputs are consecutive batches of ``X`` (samples, time) with labels ``y`` when given (the
+    first batch again for the warm-up), else uniform random in [0, 1], shape
+    (batch_size, n_steps), labels uniform over ``n_classes``. One warm-up batch runs first and is
+    not counted. ``threads`` sets
     ``torch.set_num_threads`` for the run (restored afterwards). The model's weights change.
 
     Returns
@@ -219,11 +221,16 @@ def time_training_batches(model, n_batches=10, batch_size=128, n_steps=784, n_cl
         model.train()
         batch_seconds = []
         for i in range(n_batches + 1):
-            u = torch.rand(batch_size, n_steps, generator=generator, dtype=_dtype_of(model))
-            y = torch.randint(n_classes, (batch_size,), generator=generator)
+            if X is None:
+                u = torch.rand(batch_size, n_steps, generator=generator, dtype=_dtype_of(model))
+                labels = torch.randint(n_classes, (batch_size,), generator=generator)
+            else:
+                rows = slice(max(i - 1, 0) * batch_size, max(i, 1) * batch_size)
+                u = torch.as_tensor(np.asarray(X[rows]), dtype=_dtype_of(model))
+                labels = torch.as_tensor(np.asarray(y[rows]), dtype=torch.long)
             start = time.perf_counter()
             optimizer.zero_grad()
-            loss_fn(model(u), y).backward()
+            loss_fn(model(u), labels).backward()
             optimizer.step()
             if i > 0:  # batch 0 is the warm-up
                 batch_seconds.append(time.perf_counter() - start)

@@ -1,4 +1,5 @@
-"""The ``rrnsim`` command line: ``rrnsim models | simulate | demo`` (``--help`` on each)."""
+"""The ``rrnsim`` command line: ``rrnsim models | simulate | train | evaluate | demo``
+(``--help`` on each)."""
 import argparse
 import sys
 import time
@@ -10,7 +11,7 @@ import numpy as np
 from . import spectral
 from .io import save_arrays
 from .network import RRN
-from .plots import plot_spectra, plot_traces
+from .plots import plot_class_profiles, plot_confusion, plot_spectra, plot_traces
 from .rhythms import band_of
 from .specs import load_spec, spec_names
 
@@ -128,16 +129,117 @@ def _cmd_simulate(args):
         print(f"wrote {path}")
 
 
+def _classifier_options(args):
+    return dict(features=args.features, windows=args.windows, components=args.components,
+                train_recurrent=not args.no_recurrent, train_input=args.train_input,
+                train_nodes=args.train_nodes, epochs=args.epochs, batch_size=args.batch_size,
+                lr=args.lr, weight_decay=args.weight_decay,
+                validation_fraction=args.validation_fraction)
+
+
+def _cmd_train(args):
+    train(args.model, args.task, args.data, args.out, args.trials, args.seed,
+          verbose=not args.quiet, **_classifier_options(args))
+
+
+def _cmd_evaluate(args):
+    _, written = evaluate(args.model_file, args.task, args.data, args.trials, args.seed, args.out)
+    for path in written:
+        print(f"wrote {path}")
+
+
 def _cmd_demo(args):
     started = time.perf_counter()
-    print("rrnsim demo: the golden network (11 nodes, 2-246 Hz) simulated in Brian2, driven by "
-          "white noise;\nits spectrum analysed with Elephant (Welch).\n")
+    out = Path(args.out)
+    print("rrnsim demo, part 1: the golden network (11 nodes, 2-246 Hz) simulated in Brian2, "
+          "driven by white noise;\nits spectrum analysed with Elephant (Welch).\n")
     net, _, freqs, psd, written = simulate("golden", "brian2", args.duration, 1, None, 1.0,
-                                           0.0, args.seed, 0.25, args.out, progress=not args.quiet)
+                                           0.0, args.seed, 0.25, out, progress=not args.quiet)
     _print_peak_table(net, freqs, psd)
     for path in written:
         print(f"wrote {path}")
+    print("\nrrnsim demo, part 2: the golden RRN trained on the paper's spike-train task "
+          "(1,000 training trains,\nconstant vs rhythm-modulated Poisson), tested on 10,000 new "
+          "trains.\n")
+    train("golden", "spikes", out=out / "spike_model.npz", seed=args.seed, verbose=not args.quiet)
+    accuracy, written = evaluate(out / "spike_model.npz", "spikes", out=out / "spike_model")
+    print(f"\n{'model':<28} test accuracy")
+    print(f"{'rrnsim RRN, golden':<28} {accuracy:.3f}   (this run, seed {args.seed})")
+    for name, value in REFERENCE_SPIKE_TASK.items():
+        print(f"{name:<28} {value:.3f}   (DESIGN.md)")
+    for path in written:
+        print(f"wrote {path}")
     print(f"\ndemo finished in {time.perf_counter() - started:.0f} s")
+
+
+#: Test accuracies of the paper's reference code on the spike task (DESIGN.md, 5 seeds each).
+REFERENCE_SPIKE_TASK = {"reference RRN, golden": 0.607, "reference RRN, linear": 0.591,
+                        "LSTM, 6 units": 0.509, "RNN, 11 units": 0.551,
+                        "Bayes-optimal observer": 0.755}
+_TASKS = ("smnist", "spikes")
+
+
+def load_task(task, split, data=None, trials=None, seed=None):
+    """(X, y, class names) of a task's split: ``smnist`` reads MNIST IDX files from ``data``;
+    ``spikes`` generates the paper's spike task (``trials`` trains, ``seed``)."""
+    from .data import load_mnist, spike_task
+    if task == "smnist":
+        if data is None:
+            raise ValueError("--task smnist needs --data DIR (the MNIST IDX files)")
+        X, y = load_mnist(data, kind=split)
+        if trials is not None:
+            X, y = X[:trials], y[:trials]
+        return X, y, [str(d) for d in range(10)]
+    if task == "spikes":
+        default_trials, default_seed = (1000, 0) if split == "train" else (10000, 1)
+        generated = spike_task(default_trials if trials is None else trials,
+                               seed=default_seed if seed is None else seed)
+        return generated.X, generated.y, ["constant", "modulated"]
+    raise ValueError(f"unknown task {task!r}; known: {', '.join(_TASKS)}")
+
+
+def train(model="golden", task="spikes", data=None, out="model.npz", trials=None, seed=0,
+          verbose=True, **classifier_options):
+    """Fit an RRNClassifier on a task's training split and save it; returns the classifier."""
+    from .classifier import RRNClassifier
+    X, y, _ = load_task(task, "train", data, trials, seed)
+    if task == "smnist" and classifier_options.get("validation_fraction") is None:
+        classifier_options["validation_fraction"] = 5000 / 60000  # the 55,000/5,000 split
+    options = {k: v for k, v in classifier_options.items() if v is not None}
+    clf = RRNClassifier(spec=model, seed=seed, verbose=verbose, **options)
+    started = time.perf_counter()
+    clf.fit(X, y)
+    seconds = time.perf_counter() - started
+    clf.save(out)
+    print(f"trained {model} ({clf.features} features, {clf.n_parameters_} parameters) on "
+          f"{len(y)} {task} samples in {seconds:.1f} s; best epoch {clf.best_epoch_}; wrote {out}")
+    return clf
+
+
+def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=None):
+    """Accuracy of a saved model on a task's test split; writes the confusion matrix and the
+    class response profile figures. Returns (accuracy, written paths)."""
+    from .classifier import RRNClassifier
+    clf = RRNClassifier.load(model_path)
+    X, y, names = load_task(task, "test", data, trials, seed)
+    predicted = clf.predict(X)
+    accuracy = float(np.mean(predicted == y))
+    classes = list(clf.classes_)
+    confusion = np.zeros((len(classes), len(classes)), dtype=int)
+    np.add.at(confusion, (np.searchsorted(classes, y), np.searchsorted(classes, predicted)), 1)
+    out = Path(out) if out else Path(model_path).with_suffix("")
+    out.mkdir(parents=True, exist_ok=True)
+    labels = [names[int(c)] if task in _TASKS else str(c) for c in classes]
+    written = [out / "confusion.png", out / "class_profile.png"]
+    plot_confusion(confusion, labels, title=f"{task}: accuracy {accuracy:.3f}").savefig(
+        written[0], dpi=120)
+    power = clf.network_.features(X)
+    profiles = np.array([power[y == c].mean(axis=0) for c in classes])
+    plot_class_profiles(clf.network_.frequencies, profiles, labels,
+                        title=f"class response profile ({Path(model_path).name})").savefig(
+        written[1], dpi=120)
+    print(f"accuracy on {len(y)} {task} test samples: {accuracy:.4f}")
+    return accuracy, written
 
 
 def build_parser():
@@ -172,6 +274,44 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
 
+    p = commands.add_parser("train", help="train an RRN classifier on a task",
+                            description="Train an RRNClassifier (back-propagation through the "
+                                        "oscillators) and save it as .npz + JSON metadata.")
+    p.add_argument("--model", default="golden", help="network spec (golden)")
+    p.add_argument("--task", choices=_TASKS, default="spikes",
+                   help="smnist: sequential MNIST from --data; spikes: the paper's spike task")
+    p.add_argument("--data", help="folder of the MNIST IDX files (for --task smnist)")
+    p.add_argument("--trials", type=int, help="training samples (spikes: 1000; smnist: all)")
+    p.add_argument("--out", default="model.npz", help="model file to write (model.npz)")
+    p.add_argument("--features", choices=["phase", "power"],
+                   help="readout features (phase; power is the paper's)")
+    p.add_argument("--windows", type=int, help="windows of the phase features (4)")
+    p.add_argument("--components", type=int, help="readout mixture components")
+    p.add_argument("--no-recurrent", action="store_true",
+                   help="train only normalisation and readout (fixed oscillators)")
+    p.add_argument("--train-input", action="store_true", help="also train W_in")
+    p.add_argument("--train-nodes", action="store_true", help="also train frequencies, damping")
+    p.add_argument("--epochs", type=int, default=30, help="epochs (30)")
+    p.add_argument("--batch-size", type=int, help="batch size (128)")
+    p.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--weight-decay", type=float, help="AdamW weight decay (0.01)")
+    p.add_argument("--validation-fraction", type=float,
+                   help="held out to pick the best epoch (spikes 0.1; smnist 5000/60000)")
+    p.add_argument("--seed", type=int, default=0, help="seed (0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_train)
+
+    p = commands.add_parser("evaluate", help="test a saved model; confusion and profile figures",
+                            description="Print a saved model's test accuracy and write its "
+                                        "confusion matrix and class response profile (PNG).")
+    p.add_argument("model_file", help="a model .npz written by rrnsim train")
+    p.add_argument("--task", choices=_TASKS, default="spikes", help="task (spikes)")
+    p.add_argument("--data", help="folder of the MNIST IDX files (for --task smnist)")
+    p.add_argument("--trials", type=int, help="test samples (spikes: 10000 generated; smnist: all)")
+    p.add_argument("--seed", type=int, help="seed of the generated spike test set (1)")
+    p.add_argument("--out", help="folder for the figures (the model file's name without .npz)")
+    p.set_defaults(func=_cmd_evaluate)
+
     p = commands.add_parser("demo", help="the main job: simulate and analyse the golden network",
                             description="Simulate the golden network in Brian2, analyse its "
                                         "spectrum with Elephant, print a peak table, write figures.")
@@ -188,7 +328,7 @@ def main(argv=None):
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # Brian2's pyparsing renames
     try:
         args.func(args)
-    except ValueError as err:
+    except (ValueError, FileNotFoundError) as err:
         print(f"rrnsim: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -173,8 +173,8 @@ class RRN:
             return None
         return self.noise * rng.standard_normal((n_batch, n_time, self.n_nodes))
 
-    def _blocks(self, X, record):
-        """Run the discrete engine block by block over the batch; yield (states, power)."""
+    def _blocks(self, X, record, n_windows=0):
+        """Run the discrete engine block by block over the batch; yield its output dicts."""
         X = as_input(X, self.w_in.shape[1])
         rng = np.random.default_rng(self.seed)
         omega_p, beta_p = self.paper_constants
@@ -182,8 +182,9 @@ class RRN:
         for start in range(0, X.shape[0], _BLOCK):
             u = np.ascontiguousarray(X[start:start + _BLOCK], dtype=np.float64)
             noise = self.drive_noise(rng, u.shape[0], u.shape[1])
-            yield discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling,
-                                    omega_p, beta_p, self.fs, noise=noise, record=record)
+            yield discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling, omega_p,
+                                    beta_p, self.fs, noise=noise, record=record,
+                                    n_windows=n_windows)
 
     def run(self, X, engine="discrete", **engine_options):
         """Node states driven by inputs ``X`` (batch, time[, channels]).
@@ -196,7 +197,7 @@ class RRN:
         if engine == "discrete":
             if engine_options:
                 raise TypeError(f"the discrete engine takes no options, got {sorted(engine_options)}")
-            states = np.concatenate([s for s, _ in self._blocks(X, record=True)])
+            states = np.concatenate([out["states"] for out in self._blocks(X, record=True)])
         elif engine == "brian2":
             from .engines.brian import BrianRRN
             X = as_input(X, self.w_in.shape[1])
@@ -212,7 +213,18 @@ class RRN:
 
         Streams over time: memory is O(batch x K) beyond the input itself.
         """
-        return np.concatenate([p for _, p in self._blocks(X, record=False)])
+        return self.summaries(X)["power"]
+
+    def summaries(self, X, n_windows=0):
+        """Streamed summaries of the states (discrete engine), without keeping the states.
+
+        Returns a dict: ``power`` (batch, K), the paper's mean A**2; with ``n_windows`` > 0 also
+        ``window_x`` and ``window_q`` (batch, n_windows, K): the mean of x and of its quadrature
+        ``q = (v + beta_p*x)/omega_p`` in consecutive equal windows of the run — they keep the
+        phase that the power discards.
+        """
+        blocks = list(self._blocks(X, record=False, n_windows=n_windows))
+        return {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
 
     def n_parameters(self, n_classes=10):
         """Trainable parameters of the paper's classifier: W_res off-diagonal, normalisation

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from .oscillator import ar2_power_spectrum
 from .rhythms import BANDS, band_of
 
-__all__ = ["plot_traces", "plot_spectra", "shade_bands"]
+__all__ = ["plot_traces", "plot_spectra", "shade_bands", "plot_confusion", "plot_class_profiles"]
 
 _BAND_COLOURS = ["#f2e6ff", "#e6f0ff", "#e6fff0", "#fffbe6", "#ffeee6", "#f5f5f5"]
 _BAND_SYMBOLS = {"delta": "δ", "theta": "θ", "alpha": "α", "beta": "β", "gamma": "γ",
@@ -86,4 +86,47 @@ def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, tit
             ax.set_xlabel("frequency (Hz)")
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title or "node spectra: measured over analytic")
+    return fig
+
+
+def plot_confusion(confusion, class_names, title=None):
+    """Confusion matrix (true rows, predicted columns), counts annotated, row-normalised colour."""
+    confusion = np.asarray(confusion)
+    share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    n = len(class_names)
+    fig = Figure(figsize=(1.0 + 0.55 * n, 0.8 + 0.5 * n), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if share[i, j] > 0.6 else "black")
+    ax.set_xticks(range(n), class_names, rotation=45 if n > 4 else 0)
+    ax.set_yticks(range(n), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(image, ax=ax, label="share of true class")
+    ax.set_title(title or "confusion matrix")
+    return fig
+
+
+def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (log scale)",
+                        title=None):
+    """The paper's class response profile: mean feature per class against node frequency.
+
+    frequencies : (K,) Hz; profiles : (classes, K).
+    """
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    shade_bands(ax)
+    order = np.argsort(frequencies)
+    for c, name in enumerate(class_names):
+        ax.plot(np.asarray(frequencies)[order], np.asarray(profiles)[c, order], "o-", ms=4,
+                lw=1.2, label=str(name))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("node frequency (Hz)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, title="class", ncols=2 if len(class_names) > 5 else 1)
+    ax.set_title(title or "class response profile")
     return fig

@@ -1,0 +1,71 @@
+"""Training speed: rrnsim's fused numba kernels against the reference-style per-step PyTorch loop.
+
+Measured side by side in one run, on the first 1,280 sequential-MNIST training images:
+
+- rrnsim: the wall time of ``RRNClassifier(spec="golden", epochs=1).fit`` on the 1,280 sequences
+  (10% held out for validation, so 9 training batches of 128 plus the validation pass), after
+  one warm-up fit so that compilation is not counted;
+- reference: ten training batches of 128 (forward, backward, AdamW step) through the paper-style
+  per-step PyTorch loop (``analysis/reference_torch.py``), after one warm-up batch.
+
+Then one full epoch of sequential MNIST (55,000 training / 5,000 validation) with the default
+model and with the paper's model. Needs the ``bench`` extra (torch==2.13.0).
+
+    python analysis/bench_training.py --data ../shared/data/mnist
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rrnsim.classifier import RRNClassifier
+from rrnsim.data import load_mnist
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_torch import ReferenceRRN, time_training_batches  # noqa: E402
+
+
+def timed_fit(X, y, **options):
+    started = time.perf_counter()
+    clf = RRNClassifier(spec="golden", epochs=1, verbose=False, **options).fit(X, y)
+    return time.perf_counter() - started, clf
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/mnist"),
+                        help="folder of the MNIST IDX files")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats, best kept (3)")
+    parser.add_argument("--no-epoch", action="store_true", help="skip the full-epoch timing")
+    args = parser.parse_args(argv)
+    X, y = load_mnist(args.data, kind="train")
+    X64 = X.astype(np.float64)
+    print(f"load average {os.getloadavg()[0]:.2f}; 1,280 sequences of 784 steps, golden layout")
+
+    timed_fit(X64[:256], y[:256])  # warm-up: numba compilation and caches
+    ours = {}
+    for features in ("phase", "power"):
+        ours[features] = min(timed_fit(X64[:1280], y[:1280], features=features)[0]
+                             for _ in range(args.repeats))
+    reference = min(time_training_batches(ReferenceRRN("golden"), n_batches=10, X=X64[:1280],
+                                          y=y[:1280])["seconds_total"]
+                    for _ in range(args.repeats))
+    print(f"reference per-step PyTorch loop, 10 batches of 128: {reference:.3f} s "
+          f"({reference / 10 * 1e3:.0f} ms per batch)")
+    for features, seconds in ours.items():
+        label = "default model" if features == "phase" else "paper's model (power)"
+        print(f"rrnsim RRNClassifier(epochs=1).fit, {label}: {seconds:.3f} s -> "
+              f"{reference / seconds:.1f}x faster")
+    if args.no_epoch:
+        return
+    for features in ("phase", "power"):
+        seconds, clf = timed_fit(X64, y, features=features, validation_fraction=5000 / 60000)
+        print(f"one epoch of sequential MNIST (55,000 + 5,000 validation), {features} features: "
+              f"{seconds:.1f} s (validation accuracy {clf.history_[-1]['val_accuracy']:.3f})")
+
+
+if __name__ == "__main__":
+    main()

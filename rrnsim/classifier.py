@@ -1,0 +1,386 @@
+"""``RRNClassifier``: a resonant recurrent network trained by back-propagation through time.
+
+The model (DESIGN.md): oscillator network -> per-node summaries of its states -> batch-norm-style
+normalisation (learned scale and shift) -> softmax readout. ``features="power"`` with one readout
+component is the paper's model exactly; the default ``features="phase"`` adds the phase-keeping
+window means of x and of its quadrature, and a mixture readout that combines them non-linearly.
+"""
+import inspect
+import json
+
+import numpy as np
+from scipy.special import expit, logit
+
+from . import __version__
+from .engines import discrete
+from .io import load_arrays, save_arrays
+from .network import RRN, as_input
+from .optim import AdamW, clip_grad_norm, one_cycle_lr
+from .readout import BatchNorm, MixtureReadout, cross_entropy
+from .specs import load_spec
+
+__all__ = ["RRNClassifier", "FEATURES"]
+
+#: Feature sets: the paper's mean A**2 per node, or log power plus phase-keeping window means.
+FEATURES = ("power", "phase")
+_MAX_GRAD_NORM = 1.0
+
+
+class RRNClassifier:
+    """Classify sequences with a gradient-trained resonant recurrent network (scikit-learn API).
+
+    Parameters
+    ----------
+    spec : str
+        Network spec name or TOML path (``rrnsim models`` lists them).
+    features : {"phase", "power"}
+        ``"power"``: the paper's feature, the mean over time of A**2 per node (K features).
+        ``"phase"``: log power plus the mean of x and of its quadrature in ``windows`` consecutive
+        windows (K*(1 + 2*windows) features): keeps the phase relative to the sequence start.
+    windows : int
+        Windows of the ``"phase"`` features.
+    components : int or None
+        Linear templates per class in the readout, combined by log-sum-exp (a mixture); ``None``
+        is 1 for ``"power"`` (the paper's linear readout) and 4 for ``"phase"``.
+    train_recurrent : bool
+        Train W_res (off-diagonal) by back-propagation through time; else only the normalisation
+        and the readout train, on fixed oscillators.
+    train_input, train_nodes : bool
+        Also train W_in, and the node frequencies and damping (kept stable and below Nyquist by
+        ``f = fs/2 * sigmoid(a)``, ``beta = exp(b)``, ``r = exp(-beta/fs)``).
+    epochs, batch_size, lr, weight_decay, label_smoothing : training settings (AdamW with a
+        one-cycle schedule peaking at ``lr``; gradient norm clipped at 1; weight decay on the
+        weights, not on normalisation or node parameters).
+    validation_fraction : float
+        Fraction of the training data held out to pick the best epoch (0: keep the last).
+    w_res_init : float
+        Standard deviation of the initial random W_res (off-diagonal).
+    seed : int
+        Seeds every random choice: same seed, same model.
+    verbose : bool
+        A progress bar per epoch with loss and validation accuracy.
+
+    Attributes (after ``fit``)
+    --------------------------
+    classes_, network_ (the trained :class:`rrnsim.RRN`), params_, history_, best_epoch_,
+    n_channels_, n_parameters_
+    """
+
+    def __init__(self, spec="golden", features="phase", windows=4, components=None,
+                 train_recurrent=True, train_input=False, train_nodes=False, epochs=30,
+                 batch_size=128, lr=1e-3, weight_decay=1e-2, label_smoothing=0.0,
+                 validation_fraction=0.1, w_res_init=0.01, seed=0, verbose=True):
+        self.spec = spec
+        self.features = features
+        self.windows = windows
+        self.components = components
+        self.train_recurrent = train_recurrent
+        self.train_input = train_input
+        self.train_nodes = train_nodes
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.label_smoothing = label_smoothing
+        self.validation_fraction = validation_fraction
+        self.w_res_init = w_res_init
+        self.seed = seed
+        self.verbose = verbose
+
+    # --- scikit-learn parameter protocol ---
+    @classmethod
+    def _param_names(cls):
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep=True):
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        for name, value in params.items():
+            if name not in self._param_names():
+                raise ValueError(f"unknown parameter {name!r} for RRNClassifier")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        changed = {k: v for k, v in self.get_params().items()
+                   if v != inspect.signature(type(self).__init__).parameters[k].default}
+        return f"RRNClassifier({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # --- model pieces ---
+    @property
+    def _n_windows(self):
+        return int(self.windows) if self.features == "phase" else 0
+
+    @property
+    def _n_components(self):
+        if self.components is not None:
+            return int(self.components)
+        return 1 if self.features == "power" else 4
+
+    def _check_settings(self):
+        if self.features not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
+        for name in ("epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.features == "phase" and int(self.windows) < 1:
+            raise ValueError(f"windows must be >= 1 for 'phase' features, got {self.windows}")
+        if self._n_components < 1:
+            raise ValueError(f"components must be >= 1, got {self.components}")
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+
+    def _trainable(self):
+        names = ["bn_scale", "bn_shift", "readout_weight", "readout_bias"]
+        if self.train_recurrent:
+            names.append("w_res")
+        if self.train_input:
+            names.append("w_in")
+        if self.train_nodes:
+            names += ["node_f", "node_beta"]
+        return names
+
+    def _summaries_to_features(self, out):
+        """(batch, D) features from the engine's summaries."""
+        if self.features == "power":
+            return out["power"]
+        n = out["power"].shape[0]
+        return np.concatenate([np.log(out["power"]), out["window_x"].reshape(n, -1),
+                               out["window_q"].reshape(n, -1)], axis=1)
+
+    def _scores(self, F, training):
+        z, bn_cache = BatchNorm().forward(F, {"scale": self.params_["bn_scale"],
+                                              "shift": self.params_["bn_shift"]},
+                                          self.bn_state_, training)
+        readout = MixtureReadout(self._n_components)
+        logits, ro_cache = readout.forward(z, {"weight": self.params_["readout_weight"],
+                                               "bias": self.params_["readout_bias"]})
+        return logits, (bn_cache, ro_cache)
+
+    def _sync_network(self):
+        """Copy the trainable oscillator parameters into ``network_``."""
+        net, p = self.network_, self.params_
+        net.w_res = p["w_res"] * (1 - np.eye(net.n_nodes))
+        net.w_in = p["w_in"]
+        if self.train_nodes:
+            net.frequencies = net.fs / 2 * expit(p["node_f"])
+            net.radius = np.exp(-np.exp(p["node_beta"]) / net.fs)
+
+    def _init(self, n_channels, n_classes, rng):
+        spec = load_spec(self.spec)
+        if spec.coupling not in ("gated", "none"):
+            raise ValueError(f"training supports coupling 'gated' or 'none'; spec {self.spec!r} "
+                             f"has {spec.coupling!r}")
+        K = spec.layout.frequencies_hz.size
+        w_res = rng.normal(0.0, self.w_res_init, (K, K)) * (1 - np.eye(K))
+        self.network_ = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
+                            w_res=w_res, w_in=np.ones((K, n_channels)), coupling=spec.coupling)
+        net = self.network_
+        n_features = K * (1 + 2 * self._n_windows)
+        bn, self.bn_state_ = BatchNorm.init(n_features)
+        readout = MixtureReadout(self._n_components).init(n_features, n_classes, rng)
+        self.params_ = {"w_res": w_res, "w_in": net.w_in.copy(),
+                        "node_f": logit(2 * net.frequencies / net.fs),
+                        "node_beta": np.log(net.beta),
+                        "bn_scale": bn["scale"], "bn_shift": bn["shift"],
+                        "readout_weight": readout["weight"], "readout_bias": readout["bias"]}
+
+    # --- training ---
+    def _gradients(self, u, y):
+        """Loss and gradients (dict) on one batch ``u`` (batch, time, channels)."""
+        net, p = self.network_, self.params_
+        omega_p, beta_p = net.paper_constants
+        w1, w2 = net.w1, net.w2
+        out = discrete.simulate(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
+                                net.fs, record=True, record_gates=True, n_windows=self._n_windows)
+        F = self._summaries_to_features(out)
+        logits, (bn_cache, ro_cache) = self._scores(F, training=True)
+        loss, d_logits = cross_entropy(logits, y, self.label_smoothing)
+        d_z, g_ro = MixtureReadout.backward(d_logits, {"weight": p["readout_weight"]}, ro_cache)
+        d_F, g_bn = BatchNorm.backward(d_z, {"scale": p["bn_scale"]}, bn_cache)
+        grads = {"bn_scale": g_bn["scale"], "bn_shift": g_bn["shift"],
+                 "readout_weight": g_ro["weight"], "readout_bias": g_ro["bias"]}
+        if not (self.train_recurrent or self.train_input or self.train_nodes):
+            return loss, grads
+        K, W, n = net.n_nodes, self._n_windows, u.shape[0]
+        if self.features == "power":
+            d_power, d_wx, d_wq = d_F, None, None
+        else:
+            d_power = d_F[:, :K] / out["power"]
+            d_wx = d_F[:, K:K + W * K].reshape(n, W, K)
+            d_wq = d_F[:, K + W * K:].reshape(n, W, K)
+        g_osc = discrete.backward(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
+                                  net.fs, out["states"], out["gates"], d_power, d_wx, d_wq)
+        if self.train_recurrent:
+            grads["w_res"] = g_osc["w_res"] * (1 - np.eye(K))
+        if self.train_input:
+            grads["w_in"] = g_osc["w_in"]
+        if self.train_nodes:
+            theta = 2 * np.pi * net.frequencies / net.fs
+            r = net.radius
+            d_theta = g_osc["w1"] * (-2 * r * np.sin(theta))
+            d_r = g_osc["w1"] * 2 * np.cos(theta) - g_osc["w2"] * 2 * r
+            s = expit(p["node_f"])
+            grads["node_f"] = d_theta * np.pi * s * (1 - s)
+            grads["node_beta"] = d_r * r * (-net.beta / net.fs)
+        return loss, grads
+
+    def fit(self, X, y):
+        """Train on ``X`` (samples, time[, channels]) with labels ``y`` (samples,). Returns self."""
+        self._check_settings()
+        X = as_input(X)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != X.shape[0]:
+            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"need at least two classes, got only {self.classes_.tolist()}")
+        rng = np.random.default_rng(self.seed)
+        self.n_channels_ = X.shape[2]
+        self._init(self.n_channels_, len(self.classes_), rng)
+        order = rng.permutation(len(y_index))
+        n_val = int(round(self.validation_fraction * len(order)))
+        val, train = order[:n_val], order[n_val:]
+        if len(train) < 2:
+            raise ValueError(f"only {len(train)} training sample(s) after the validation split")
+        trainable = self._trainable()
+        optimiser = AdamW({k: self.params_[k] for k in trainable},
+                          decay=[k for k in ("w_res", "w_in", "readout_weight") if k in trainable])
+        steps_per_epoch = int(np.ceil(len(train) / self.batch_size))
+        total_steps = self.epochs * steps_per_epoch
+        self.history_, best = [], (-np.inf, None)
+        step = 0
+        for epoch in range(self.epochs):
+            batches = np.array_split(rng.permutation(train), steps_per_epoch)
+            losses = []
+            bar = _progress(batches, f"epoch {epoch + 1}/{self.epochs}", self.verbose)
+            for batch in bar:
+                batch = np.sort(batch)
+                u = np.ascontiguousarray(X[batch], dtype=np.float64)
+                loss, grads = self._gradients(u, y_index[batch])
+                clip_grad_norm(grads, _MAX_GRAD_NORM)
+                lr = one_cycle_lr(step, total_steps, self.lr)
+                optimiser.step(self.params_, grads, lr, self.weight_decay)
+                self._sync_network()
+                losses.append(loss)
+                step += 1
+                if self.verbose:
+                    bar.set_postfix(loss=f"{np.mean(losses):.4f}")
+            record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
+            if n_val:
+                record["val_accuracy"] = float(np.mean(self._predict_index(X[val]) == y_index[val]))
+            self.history_.append(record)
+            if self.verbose:
+                bar.close()
+                print(f"epoch {epoch + 1}/{self.epochs}: loss {record['train_loss']:.4f}"
+                      + (f", validation accuracy {record['val_accuracy']:.4f}" if n_val else ""))
+            score = record.get("val_accuracy", epoch)
+            if score > best[0]:
+                best = (score, self._snapshot(), epoch + 1)
+        self._restore(best[1])
+        self.best_epoch_ = best[2]
+        self.n_parameters_ = int(sum(self.params_[k].size for k in trainable)
+                                 - (self.network_.n_nodes if "w_res" in trainable else 0))
+        return self
+
+    def _snapshot(self):
+        return ({k: v.copy() for k, v in self.params_.items()},
+                {k: v.copy() for k, v in self.bn_state_.items()})
+
+    def _restore(self, snapshot):
+        params, bn_state = snapshot
+        for k in params:
+            self.params_[k][...] = params[k]
+        for k in bn_state:
+            self.bn_state_[k][...] = bn_state[k]
+        self._sync_network()
+
+    # --- prediction ---
+    def _check_fitted(self):
+        if not hasattr(self, "params_"):
+            raise ValueError("this RRNClassifier is not fitted yet: call fit(X, y) first")
+
+    def transform(self, X):
+        """The features the readout sees, before normalisation: (samples, D) float64."""
+        self._check_fitted()
+        X = as_input(X, self.n_channels_)
+        return self._summaries_to_features(self.network_.summaries(X, self._n_windows))
+
+    def decision_function(self, X):
+        """Class scores (logits), (samples, classes)."""
+        return self._scores(self.transform(X), training=False)[0]
+
+    def _predict_index(self, X):
+        return self.decision_function(X).argmax(axis=1)
+
+    def predict_proba(self, X):
+        """Class probabilities (samples, classes), columns in the order of ``classes_``."""
+        scores = self.decision_function(X)
+        scores -= scores.max(axis=1, keepdims=True)
+        p = np.exp(scores)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predicted labels (samples,)."""
+        return self.classes_[self._predict_index(X)]
+
+    def score(self, X, y):
+        """Accuracy on ``X``, ``y``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    # --- model files ---
+    def save(self, path):
+        """Write the fitted model to ``path`` (.npz arrays + JSON metadata, atomically)."""
+        self._check_fitted()
+        net = self.network_
+        arrays = {f"param_{k}": v for k, v in self.params_.items()}
+        arrays.update({f"bn_{k}": v for k, v in self.bn_state_.items()})
+        arrays.update({"frequencies_hz": net.frequencies, "radius": net.radius,
+                       "classes": self.classes_})
+        params = self.get_params()
+        metadata = {"format": "rrnsim.RRNClassifier", "version": __version__,
+                    "params": params, "fs_hz": net.fs, "coupling": net.coupling,
+                    "n_channels": self.n_channels_, "best_epoch": self.best_epoch_,
+                    "n_parameters": self.n_parameters_, "history": self.history_}
+        json.dumps(metadata)  # fail before writing anything if not serialisable
+        return save_arrays(path, arrays, metadata)
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save`; it predicts exactly as the saved one did."""
+        arrays, meta = load_arrays(path)
+        if meta.get("format") != "rrnsim.RRNClassifier":
+            raise ValueError(f"{str(path)!r} is not an rrnsim RRNClassifier file "
+                             f"(format {meta.get('format')!r})")
+        try:
+            clf = cls(**meta["params"])
+            clf.classes_ = arrays["classes"]
+            clf.params_ = {k[6:]: v.astype(float) for k, v in arrays.items() if k.startswith("param_")}
+            clf.bn_state_ = {k[3:]: v.astype(float) for k, v in arrays.items() if k.startswith("bn_")}
+            clf.n_channels_ = int(meta["n_channels"])
+            clf.network_ = RRN(arrays["frequencies_hz"], radius=arrays["radius"], fs=meta["fs_hz"],
+                               w_res=clf.params_["w_res"] * (1 - np.eye(arrays["radius"].size)),
+                               w_in=clf.params_["w_in"], coupling=meta["coupling"])
+            clf.best_epoch_, clf.n_parameters_ = meta["best_epoch"], meta["n_parameters"]
+            clf.history_ = meta["history"]
+            expected = {"w_res", "w_in", "node_f", "node_beta", "bn_scale", "bn_shift",
+                        "readout_weight", "readout_bias"}
+            if set(clf.params_) != expected or set(clf.bn_state_) != {
+                    "running_mean", "running_var", "initialised"}:
+                raise KeyError("parameter arrays")
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{str(path)!r} is an incomplete or corrupt RRNClassifier file: "
+                             f"{err}") from None
+        return clf
+
+
+def _progress(iterable, desc, enabled):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+    return tqdm(iterable, desc=desc, leave=False, unit="batch")

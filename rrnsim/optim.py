@@ -1,0 +1,56 @@
+"""Gradient training helpers: AdamW, the one-cycle learning-rate schedule, gradient clipping."""
+import numpy as np
+
+__all__ = ["AdamW", "one_cycle_lr", "clip_grad_norm"]
+
+
+def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0,
+                 final_div_factor=1e4):
+    """Learning rate at ``step`` of ``total_steps`` (cosine one-cycle, ``torch`` OneCycleLR's
+    defaults): from max_lr/div_factor up to max_lr over pct_start of the steps, then down to
+    max_lr/(div_factor*final_div_factor)."""
+    initial = max_lr / div_factor
+    final = initial / final_div_factor
+    warm = max(1.0, pct_start * total_steps - 1)
+    if step <= warm:
+        start, end, frac = initial, max_lr, step / warm
+    else:
+        start, end, frac = max_lr, final, (step - warm) / max(1.0, total_steps - 1 - warm)
+    return end + (start - end) * (1 + np.cos(np.pi * min(frac, 1.0))) / 2
+
+
+def clip_grad_norm(grads, max_norm):
+    """Scale all gradients (dict of arrays, in place) so their joint L2 norm is at most
+    ``max_norm``; returns the norm before clipping."""
+    norm = float(np.sqrt(sum(float((g ** 2).sum()) for g in grads.values())))
+    if max_norm is not None and norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / (norm + 1e-12)
+    return norm
+
+
+class AdamW:
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
+
+    ``decay``: names of the parameters that weight decay applies to.
+    """
+
+    def __init__(self, params, decay=(), betas=(0.9, 0.999), eps=1e-8):
+        self.decay, self.betas, self.eps = set(decay), betas, eps
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def step(self, params, grads, lr, weight_decay):
+        """Update ``params`` in place from ``grads`` (dicts of arrays)."""
+        self.t += 1
+        b1, b2 = self.betas
+        for name, g in grads.items():
+            p = params[name]
+            if name in self.decay:
+                p *= 1.0 - lr * weight_decay
+            self.m[name] = b1 * self.m[name] + (1 - b1) * g
+            self.v[name] = b2 * self.v[name] + (1 - b2) * g * g
+            m_hat = self.m[name] / (1 - b1 ** self.t)
+            v_hat = self.v[name] / (1 - b2 ** self.t)
+            p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)

@@ -1,0 +1,91 @@
+"""Readout layers with hand-written gradients: batch normalisation, mixture softmax, loss.
+
+Each layer's ``forward`` returns outputs and a cache; ``backward`` takes the output gradient and
+the cache and returns the input gradient and a dict of parameter gradients. Arrays are float64,
+(batch, features) in, (batch, classes) out.
+"""
+import numpy as np
+from scipy.special import log_softmax, logsumexp, softmax
+
+__all__ = ["BatchNorm", "MixtureReadout", "cross_entropy"]
+
+
+class BatchNorm:
+    """Per-feature normalisation with learned scale and shift, running statistics for prediction.
+
+    Training: ``z = scale * (F - mean_batch) / sqrt(var_batch + eps) + shift``; prediction uses
+    running averages (momentum 0.1, as ``torch.nn.BatchNorm1d``).
+    """
+
+    def __init__(self, eps=1e-5, momentum=0.1):
+        self.eps, self.momentum = eps, momentum
+
+    @staticmethod
+    def init(n_features):
+        return {"scale": np.ones(n_features), "shift": np.zeros(n_features)}, \
+               {"running_mean": np.zeros(n_features), "running_var": np.ones(n_features),
+                "initialised": np.zeros(1)}
+
+    def forward(self, F, params, state, training):
+        if training:
+            mean, var = F.mean(0), F.var(0)
+            m = self.momentum if state["initialised"][0] else 1.0  # first batch sets the scale
+            n = F.shape[0]
+            state["running_mean"][:] = (1 - m) * state["running_mean"] + m * mean
+            state["running_var"][:] = (1 - m) * state["running_var"] + m * var * n / max(n - 1, 1)
+            state["initialised"][0] = 1
+        else:
+            mean, var = state["running_mean"], state["running_var"]
+        inv = 1.0 / np.sqrt(var + self.eps)
+        normed = (F - mean) * inv
+        return params["scale"] * normed + params["shift"], (normed, inv)
+
+    @staticmethod
+    def backward(d_out, params, cache):
+        normed, inv = cache
+        grads = {"scale": (d_out * normed).sum(0), "shift": d_out.sum(0)}
+        d_normed = d_out * params["scale"]
+        d_F = inv * (d_normed - d_normed.mean(0) - normed * (d_normed * normed).mean(0))
+        return d_F, grads
+
+
+class MixtureReadout:
+    """Class scores ``logit_c = logsumexp_m(W[c, m] @ z + b[c, m]) - log(M)``.
+
+    With ``components=1`` it is the paper's linear softmax readout. With M > 1 each class is a
+    mixture of M linear templates: a likelihood ratio averaged over hidden causes (e.g. the
+    unknown modulation frequency of a rhythm), which one linear readout cannot express.
+    """
+
+    def __init__(self, components=1):
+        self.components = int(components)
+
+    def init(self, n_features, n_classes, rng):
+        M = self.components
+        bound = 1.0 / np.sqrt(n_features)
+        return {"weight": rng.uniform(-bound, bound, (n_classes, M, n_features)),
+                "bias": rng.uniform(-bound, bound, (n_classes, M)) if M > 1
+                else np.zeros((n_classes, M))}
+
+    def forward(self, z, params):
+        scores = np.einsum("bd,cmd->bcm", z, params["weight"]) + params["bias"]
+        if self.components == 1:
+            return scores[:, :, 0], (z, None)
+        return logsumexp(scores, axis=2) - np.log(self.components), (z, softmax(scores, axis=2))
+
+    @staticmethod
+    def backward(d_logits, params, cache):
+        z, responsibilities = cache
+        d_scores = d_logits[:, :, None] if responsibilities is None \
+            else d_logits[:, :, None] * responsibilities
+        grads = {"weight": np.einsum("bcm,bd->cmd", d_scores, z), "bias": d_scores.sum(0)}
+        return np.einsum("bcm,cmd->bd", d_scores, params["weight"]), grads
+
+
+def cross_entropy(logits, y, label_smoothing=0.0):
+    """Mean softmax cross-entropy and its gradient with respect to the logits (batch, classes)."""
+    n, n_classes = logits.shape
+    target = np.full((n, n_classes), label_smoothing / n_classes)
+    target[np.arange(n), y] += 1.0 - label_smoothing
+    log_p = log_softmax(logits, axis=1)
+    return -(target * log_p).sum() / n, (np.exp(log_p) - target) / n

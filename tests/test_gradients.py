@@ -1,0 +1,62 @@
+"""Back-propagation through the oscillators against central finite differences (float64)."""
+import numpy as np
+import pytest
+
+from rrnsim.classifier import RRNClassifier
+
+
+def small_problem(features, seed=0):
+    """A fitted-shape classifier on a 4-node network, and one batch with zeros and two channels."""
+    rng = np.random.default_rng(seed)
+    clf = RRNClassifier(spec="e", features=features, windows=3, components=2,
+                        train_recurrent=True, train_input=True, train_nodes=True,
+                        w_res_init=0.3, seed=seed, verbose=False)
+    u = rng.random((5, 40, 2)) * (rng.random((5, 40, 1)) < 0.5)
+    clf.n_channels_ = 2
+    clf._init(2, 3, rng)
+    clf.network_.radius = np.array([0.99, 0.985, 0.98, 0.97, 0.95])  # keep FD well conditioned
+    clf.params_["node_beta"] = np.log(clf.network_.beta)
+    for name in ("bn_scale", "bn_shift", "readout_bias"):
+        clf.params_[name] += rng.normal(0, 0.3, clf.params_[name].shape)
+    clf._sync_network()
+    return clf, u, np.array([0, 1, 2, 1, 0])
+
+
+def central_difference(loss, p, idx, h):
+    """Richardson-extrapolated central difference (error O(h**4))."""
+    def diff(step):
+        original = p[idx]
+        p[idx] = original + step
+        up = loss()
+        p[idx] = original - step
+        down = loss()
+        p[idx] = original
+        return (up - down) / (2 * step)
+    return (4 * diff(h / 2) - diff(h)) / 3
+
+
+@pytest.mark.parametrize("features", ["power", "phase"])
+def test_every_gradient_matches_finite_differences(features):
+    clf, u, y = small_problem(features)
+    _, grads = clf._gradients(u, y)
+
+    def loss():
+        clf._sync_network()
+        return clf._gradients(u, y)[0]
+
+    K = clf.network_.n_nodes
+    for name, grad in grads.items():
+        p = clf.params_[name]
+        fd = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            if name == "w_res" and idx[0] == idx[1]:
+                continue  # the diagonal is fixed at zero
+            fd[idx] = central_difference(loss, p, idx, 1e-4 * max(1.0, abs(p[idx])))
+        clf._sync_network()
+        off = ~np.eye(K, dtype=bool) if name == "w_res" else np.ones(p.shape, dtype=bool)
+        error = np.abs(grad - fd)[off]
+        bound = 1e-6 * np.abs(fd)[off] + 1e-9 * np.abs(fd).max()
+        print(f"{features:>5} {name:>15}: max |g - g_fd| / bound = {(error / bound).max():.3f}")
+        assert np.all(error <= bound), name
+    assert set(grads) == {"w_res", "w_in", "node_f", "node_beta", "bn_scale", "bn_shift",
+                          "readout_weight", "readout_bias"}
