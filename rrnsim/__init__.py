@@ -2,9 +2,12 @@
 
 One model, two engines: Brian2 in continuous time and an exact discrete AR(2) engine.
 """
+__version__ = "0.1.0"
+
+from .classifier import RRNClassifier
 from .network import RRN, RunResult
+from .observer import IdealObserver
 from .rhythms import BANDS, band_of, make_layout
 from .specs import load_spec, spec_names
 
-__version__ = "0.1.0"
-__all__ = ["RRN", "RunResult", "BANDS", "band_of", "make_layout", "load_spec", "spec_names"]
+__all__ = ["RRN", "RunResult", "RRNClassifier", "IdealObserver", "BANDS", "band_of", "make_layout", "load_spec", "spec_names"]

@@ -22,6 +22,7 @@ import numpy as np
 import brian2 as b2
 
 from .. import oscillator
+from ..network import as_input
 
 __all__ = ["BrianRRN", "bin_spike_times"]
 
@@ -62,7 +63,7 @@ class BrianRRN:
         Independent copies of the network (the batch), one per input sample.
     n_steps : int
         Length of the run in samples (``n_steps/fs`` seconds); fixes the input and noise tables.
-    inputs : (n_samples, n_steps, channels) array or None
+    inputs : (n_samples, n_steps[, channels]) array or None
         Analog input ``u``; ``None`` for spike input only.
     substeps : int
         Integration steps per sample interval (rk4).
@@ -82,11 +83,11 @@ class BrianRRN:
         self.net, self.n_samples, self.n_steps = net, int(n_samples), int(n_steps)
         K, fs = net.n_nodes, net.fs
         n_total = self.n_samples * K
-        self.sample_clock = b2.Clock(dt=b2.second / fs, name="rrn_sample_clock*")
+        self.sample_clock = b2.Clock(dt=b2.second / fs, name="rrn_sample_clock")
         omega_d, omega0 = oscillator.angular_frequencies(net.frequencies, net.radius, fs)
         omega_p, beta_p = net.paper_constants
         G = b2.NeuronGroup(n_total, EQUATIONS, method="rk4", dt=b2.second / (fs * substeps),
-                           name="rrn_oscillators*")
+                           name="rrn_oscillators")
         G.sample = np.repeat(np.arange(self.n_samples), K)
         G.node = np.tile(np.arange(K), self.n_samples)
         per_node = lambda values: np.tile(values, self.n_samples)  # noqa: E731
@@ -101,7 +102,7 @@ class BrianRRN:
         namespace = {"fs": fs * b2.Hz}
         drive = "g + coupling"
         if inputs is not None:
-            inputs = np.asarray(inputs, dtype=float)
+            inputs = as_input(inputs, net.w_in.shape[1], name="inputs")
             if inputs.shape[:2] != (self.n_samples, self.n_steps):
                 raise ValueError(f"inputs must have shape ({self.n_samples}, {self.n_steps}, "
                                  f"channels), got {inputs.shape}")
@@ -120,7 +121,7 @@ class BrianRRN:
             rows, cols = np.nonzero(net.w_res)  # w_res[post, pre]
             if rows.size:
                 S = b2.Synapses(G, G, "w : 1\ncoupling_post = w*gate_pre : 1 (summed)",
-                                name="rrn_coupling*")
+                                name="rrn_coupling")
                 offsets = np.repeat(np.arange(self.n_samples) * K, rows.size)
                 S.connect(i=np.tile(cols, self.n_samples) + offsets,
                           j=np.tile(rows, self.n_samples) + offsets)
@@ -131,12 +132,12 @@ class BrianRRN:
                 objects.append(S)
         # Spike synapses run at order 0 of the 'synapses' slot; then gather (1), W_res sum (2), kick (3).
         objects.append(G.run_regularly(gather, clock=self.sample_clock, when="synapses", order=1,
-                                       name="rrn_gather*"))
+                                       name="rrn_gather"))
         objects.append(G.run_regularly(f"v += ({drive})*gain\nu_spikes = 0\nx_prev = x",
                                        clock=self.sample_clock, when="synapses", order=3,
-                                       name="rrn_kick*"))
+                                       name="rrn_kick"))
         self.monitor = b2.StateMonitor(G, "x", record=True, clock=self.sample_clock, when="start",
-                                       name="rrn_monitor*")
+                                       name="rrn_monitor")
         objects.append(self.monitor)
         self.namespace = namespace
         self.network = b2.Network(*objects)
@@ -157,7 +158,8 @@ class BrianRRN:
             raise ValueError(f"channel indices must be in [0, {self.net.w_in.shape[1]}), got "
                              f"{channel.min()}..{channel.max()}")
         on_pre = "v_post += w*gain_post" if self.net.coupling == "none" else "u_spikes_post += w"
-        S = b2.Synapses(source, self.oscillators, "w : 1", on_pre=on_pre, name="rrn_spike_input*")
+        S = b2.Synapses(source, self.oscillators, "w : 1", on_pre=on_pre, dt=source.clock.dt,
+                        name="rrn_spike_input*")
         S.connect(i=np.repeat(np.arange(len(source)), K),
                   j=(sample[:, None] * K + np.arange(K)).ravel())
         S.w = self.net.w_in[:, channel].T.ravel()

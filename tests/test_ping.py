@@ -1,0 +1,164 @@
+"""Tests of rrnsim.data.ping: the PING network's emergent gamma rhythm and its two estimates.
+
+Run with ``pytest -s tests/test_ping.py`` to see the table of settings, spectral peaks and
+autocorrelation estimates.
+"""
+import brian2 as b2
+import neo
+import numpy as np
+import pytest
+import quantities as pq
+
+from rrnsim.data.ping import PING_DEFAULTS, autocorrelation_frequency, ping_network
+from rrnsim.spectral import peak_frequency, power_spectrum
+
+FS = 1000.0          # Hz, population-rate sampling
+DURATION = 1.2       # s per trial
+TRANSIENT = 0.2      # s dropped from the start (initial conditions)
+N_TRIALS = 4         # batched in one Brian2 run; spectra and autocorrelations averaged
+SEED = 2024
+
+
+def rhythm(**kwargs):
+    """Run the network; return (spectral peak Hz, prominence dB, autocorrelation Hz, E rate Hz)."""
+    block = ping_network(duration=DURATION, n_trials=N_TRIALS, seed=SEED, fs=FS, **kwargs)
+    rates = np.array([seg.analogsignals[0].magnitude[:, 0] for seg in block.segments])
+    rates = rates[:, int(TRANSIENT * FS):]                                   # (trial, time)
+    freqs, psd = power_spectrum(rates[:, :, None], fs=FS, frequency_resolution=2.0)
+    peak, prominence = peak_frequency(freqs, psd[:, 0], fmin=10.0, fmax=200.0)
+    ac = autocorrelation_frequency(rates, FS)
+    return float(peak), float(prominence), float(ac), float(rates.mean())
+
+
+def print_table(title, name, rows):
+    print(f"\n{title}")
+    print(f"{name:>18} | spectral peak (Hz) | prominence (dB) | autocorr. (Hz) | diff "
+          f"| E rate (Hz)")
+    for value, (peak, prom, ac, rate) in rows:
+        print(f"{value:>18} | {peak:18.1f} | {prom:15.1f} | {ac:14.2f} | "
+              f"{abs(peak - ac) / ac:4.1%} | {rate:11.1f}")
+
+
+def check_gamma(rows):
+    for value, (peak, prominence, ac, _) in rows:
+        assert 30.0 <= peak <= 80.0, f"{value}: spectral peak {peak} Hz outside 30-80 Hz"
+        assert 30.0 <= ac <= 80.0, f"{value}: autocorrelation frequency {ac} Hz outside 30-80 Hz"
+        assert abs(peak - ac) <= 0.1 * ac, f"{value}: spectral {peak} vs autocorrelation {ac} Hz"
+        assert prominence > 10.0, f"{value}: gamma peak only {prominence:.1f} dB prominent"
+
+
+@pytest.fixture(scope="module")
+def by_tau():
+    return [(tau, rhythm(tau_inh_decay=tau)) for tau in (5.0, 8.0, 12.0)]
+
+
+def test_gamma_slows_with_inhibitory_decay(by_tau):
+    print_table(f"PING gamma vs tau_inh_decay (drive 25 mV, {N_TRIALS} trials x "
+                f"{DURATION - TRANSIENT:g} s, seed {SEED})", "tau_inh_decay (ms)", by_tau)
+    check_gamma(by_tau)
+    peaks = [row[1][0] for row in by_tau]
+    acs = [row[1][2] for row in by_tau]
+    assert peaks[0] > peaks[1] > peaks[2], f"spectral peaks {peaks} do not fall with tau"
+    assert acs[0] > acs[1] > acs[2], f"autocorrelation frequencies {acs} do not fall with tau"
+
+
+def test_gamma_quickens_with_drive(by_tau):
+    # 25 mV is the default drive: the tau_inh_decay = 8 ms run above
+    rows = [(25.0, dict(by_tau)[8.0]), (40.0, rhythm(drive=40.0))]
+    print_table("PING gamma vs drive (tau_inh_decay 8 ms)", "drive (mV)", rows)
+    check_gamma(rows)
+    assert rows[0][1][2] < rows[1][1][2], "the rhythm does not quicken with the drive"
+
+
+def spike_times(block):
+    return [np.asarray(train.rescale(pq.s).magnitude) for seg in block.segments
+            for train in seg.spiketrains]
+
+
+def test_same_seed_same_spikes():
+    a = ping_network(duration=0.3, n_trials=2, seed=7)
+    other = ping_network(duration=0.3, n_trials=2, seed=8)
+    # same values given as Brian2 quantities
+    b = ping_network(duration=0.3 * b2.second, n_trials=2, seed=7, tau_inh_decay=8 * b2.ms,
+                     drive=25 * b2.mV)
+    assert sum(t.size for t in spike_times(a)) > 0
+    assert all(np.array_equal(x, y) for x, y in zip(spike_times(a), spike_times(b)))
+    assert not all(np.array_equal(x, y) for x, y in zip(spike_times(a), spike_times(other)))
+    # the batched trials are independent copies, not replicas
+    first, second = a.segments
+    assert not np.array_equal(first.analogsignals[0].magnitude, second.analogsignals[0].magnitude)
+
+
+def test_block_layout():
+    block = ping_network(n_exc=40, n_inh=10, duration=0.25, n_trials=3, seed=1,
+                         tau_inh_decay=6.0, drive=30.0)
+    assert isinstance(block, neo.Block) and len(block.segments) == 3
+    for k, seg in enumerate(block.segments):
+        assert seg.annotations["label"] == "ping" and seg.annotations["band"] == "gamma"
+        assert seg.annotations["seed"] == 1 and seg.annotations["trial"] == k
+        assert seg.annotations["tau_inh_decay_ms"] == 6.0 and seg.annotations["drive_mv"] == 30.0
+        pops = [train.annotations["population"] for train in seg.spiketrains]
+        assert pops == ["E"] * 40 + ["I"] * 10
+        for train in seg.spiketrains:
+            assert train.t_start == 0 * pq.s and train.t_stop == 0.25 * pq.s
+        rate = seg.analogsignals[0]
+        assert rate.name == "E rate" and rate.units == pq.Hz and rate.shape == (250, 1)
+        assert rate.sampling_rate == 1000.0 * pq.Hz
+        # the rate is the E spikes in 1-ms bins, per cell, in Hz
+        e_times = np.concatenate([t.magnitude for t in seg.spiketrains[:40]])
+        counts = np.histogram(e_times, bins=np.arange(251) / 1000.0)[0]
+        np.testing.assert_allclose(rate.magnitude[:, 0], counts * 1000.0 / 40)
+        assert seg.analogsignals[1].name == "I rate"
+
+
+@pytest.mark.parametrize("kwargs, value", [
+    ({"n_exc": -1}, "-1"),
+    ({"n_inh": 0}, "0"),
+    ({"n_trials": -2}, "-2"),
+    ({"duration": 0.0}, "0.0"),
+    ({"duration": -0.5}, "-0.5"),
+    ({"tau_inh_decay": -4.0}, "-4.0"),
+    ({"tau_inh_decay": 5 * b2.mV}, "mV"),
+    ({"fs": 0.0}, "0.0"),
+    ({"seed": -3}, "-3"),
+    ({"params": {"g_ie": -1.0}}, "-1.0"),
+    ({"params": {"no_such": 1.0}}, "no_such"),
+])
+def test_bad_arguments(kwargs, value):
+    name = next(iter(kwargs["params"])) if "params" in kwargs else next(iter(kwargs))
+    with pytest.raises(ValueError, match=name) as error:
+        ping_network(**kwargs)
+    assert value in str(error.value).replace("mvolt", "mV")
+
+
+def test_defaults_are_documented_quantities():
+    assert PING_DEFAULTS["dt"] == 0.1 * b2.ms
+    assert set(PING_DEFAULTS) >= {"g_ee", "g_ei", "g_ie", "g_ii", "sigma_exc", "sigma_inh"}
+
+
+# --- the autocorrelation estimate on its own -----------------------------------------------------
+@pytest.mark.parametrize("f", [33.3, 47.1, 71.9])
+def test_autocorrelation_frequency_of_noisy_sines(f):
+    rng = np.random.default_rng(3)
+    t = np.arange(2000) / FS
+    phases = rng.uniform(0, 2 * np.pi, (3, 1))
+    x = np.sin(2 * np.pi * f * t + phases) + 0.3 * rng.normal(size=(3, 2000))
+    assert float(autocorrelation_frequency(x, FS)) == pytest.approx(f, rel=0.01)
+    # a neo.AnalogSignal (time, channel) reads its own sampling rate
+    signal = neo.AnalogSignal(x.T, units="Hz", sampling_rate=FS * pq.Hz)
+    assert autocorrelation_frequency(signal).units == pq.Hz
+    assert float(autocorrelation_frequency(signal)) == pytest.approx(f, rel=0.01)
+
+
+def test_autocorrelation_frequency_without_rhythm_is_nan():
+    assert np.isnan(float(autocorrelation_frequency(np.ones(500), FS)))
+    assert np.isnan(float(autocorrelation_frequency(np.exp(-np.arange(500) / 20.0), FS)))
+
+
+def test_autocorrelation_frequency_bad_input():
+    with pytest.raises(ValueError, match="fs"):
+        autocorrelation_frequency(np.zeros(100))
+    with pytest.raises(ValueError, match="nan"):
+        autocorrelation_frequency(np.r_[np.zeros(50), np.nan, np.zeros(49)], FS)
+    with pytest.raises(ValueError, match="-5"):
+        autocorrelation_frequency(np.zeros(100), -5.0)
