@@ -1,6 +1,7 @@
-"""The ``rrnsim`` command line: ``rrnsim models | simulate | train | evaluate | demo``
-(``--help`` on each)."""
+"""The ``rrnsim`` command line: ``rrnsim models | simulate | train | evaluate | generate |
+spectrum | demo`` (``--help`` on each)."""
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -11,7 +12,8 @@ import numpy as np
 from . import spectral
 from .io import save_arrays
 from .network import RRN
-from .plots import plot_class_profiles, plot_confusion, plot_spectra, plot_traces
+from .plots import (plot_class_profiles, plot_confusion, plot_psd, plot_raster, plot_spectra,
+                    plot_traces)
 from .rhythms import band_of
 from .specs import load_spec, spec_names
 
@@ -51,11 +53,7 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
 
     Returns (net, result, freqs, psd, written paths).
     """
-    with warnings.catch_warnings(record=True) as dropped:
-        warnings.simplefilter("always")
-        spec = load_spec(model)
-    for w in dropped:
-        print(f"note: {w.message}")
+    spec = load_spec(model)
     rng = np.random.default_rng(seed)
     K = spec.layout.frequencies_hz.size
     w_res = rng.normal(0.0, w_res_scale, (K, K)) * (1 - np.eye(K)) if w_res_scale > 0 else None
@@ -163,10 +161,16 @@ def _cmd_demo(args):
           "trains.\n")
     train("golden", "spikes", out=out / "spike_model.npz", seed=args.seed, verbose=not args.quiet)
     accuracy, written = evaluate(out / "spike_model.npz", "spikes", out=out / "spike_model")
-    print(f"\n{'model':<28} test accuracy")
-    print(f"{'rrnsim RRN, golden':<28} {accuracy:.3f}   (this run, seed {args.seed})")
+    from .observer import IdealObserver
+    X, y, _ = load_task("spikes", "test")
+    ideal = IdealObserver.paper_task().score(X, y)
+    print(f"\n{'model':<34} test accuracy")
+    print(f"{'rrnsim RRN, golden (default)':<34} {accuracy:.3f}   (this run, seed {args.seed})")
+    print(f"{'Bayes-optimal observer':<34} {ideal:.3f}   (same test trains)")
     for name, value in REFERENCE_SPIKE_TASK.items():
-        print(f"{name:<28} {value:.3f}   (DESIGN.md)")
+        print(f"{name:<34} {value:.3f}   (DESIGN.md)")
+    _, rasters = generate("paper", 30, args.seed, out / "paper_trials.nix")
+    written += rasters
     for path in written:
         print(f"wrote {path}")
     print(f"\ndemo finished in {time.perf_counter() - started:.0f} s")
@@ -175,7 +179,7 @@ def _cmd_demo(args):
 #: Test accuracies of the paper's reference code on the spike task (DESIGN.md, 5 seeds each).
 REFERENCE_SPIKE_TASK = {"reference RRN, golden": 0.607, "reference RRN, linear": 0.591,
                         "LSTM, 6 units": 0.509, "RNN, 11 units": 0.551,
-                        "Bayes-optimal observer": 0.755}
+                        "Bayes-optimal, Poisson version": 0.755}
 _TASKS = ("smnist", "spikes")
 
 
@@ -239,7 +243,109 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
                         title=f"class response profile ({Path(model_path).name})").savefig(
         written[1], dpi=120)
     print(f"accuracy on {len(y)} {task} test samples: {accuracy:.4f}")
+    if task == "spikes":
+        from .observer import IdealObserver
+        ideal = IdealObserver.paper_task().score(X, y)
+        print(f"the Bayes-optimal observer on the same samples: {ideal:.4f} (the limit for any "
+              "classifier)")
     return accuracy, written
+
+
+_GENERATORS = ("paper", "bands", "ping")
+
+
+def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=None):
+    """Generate trials with Brian2, write them (NIX, or binned .npz) and a raster figure."""
+    from .data import bands_task, bin_block, paper_task, ping_network, save_nix
+    if trials < 1:
+        raise ValueError(f"--trials must be >= 1, got {trials}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    file_format = file_format or ("npz" if out.suffix == ".npz" else "nix")
+    if task == "paper":
+        block = paper_task(trials, seed=seed)
+    elif task == "bands":
+        block = bands_task(trials, seed=seed)
+    elif task == "ping":
+        block = ping_network(n_trials=trials, seed=seed)
+    else:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(_GENERATORS)}")
+    if file_format == "nix":
+        save_nix(block, out)
+    else:
+        if task == "ping":
+            raise ValueError("--format npz bins labelled trials; the ping network has no classes "
+                             "(write NIX instead)")
+        X, y = bin_block(block)
+        save_arrays(out, {"X": X, "y": y}, {"task": task, "seed": seed, "fs_hz": 1000.0,
+                                            "class_names": block.annotations.get("class_names"),
+                                            "X_shape": "(trials, time) spike counts per 1 ms"})
+    raster = out.with_suffix(".raster.png")
+    plot_raster(block, title=f"{task}: {len(block.segments)} trial(s), seed {seed}").savefig(
+        raster, dpi=120)
+    print(f"generated {len(block.segments)} {task} trial(s) with Brian2 (seed {seed})")
+    return block, [out, raster]
+
+
+def spectrum(path, resolution=2.0, out=None):
+    """Spectrum of a states .npz (node states) or a neo file (population rate per trial).
+
+    Returns a summary dict ``{"peak_hz", "band", "band_power": {band: value}, ...}`` and the
+    written figure paths.
+    """
+    from .io import load_arrays
+    path = Path(path)
+    if path.suffix == ".npz":
+        arrays, meta = load_arrays(path)
+        if "x" not in arrays:
+            raise ValueError(f"{str(path)!r} has no node states 'x' (write it with rrnsim simulate)")
+        fs = float(meta.get("fs_hz", 1000.0))
+        resolution = max(resolution, fs / arrays["x"].shape[1])  # at most one segment per run
+        freqs, psd = spectral.power_spectrum(arrays["x"], fs=fs, frequency_resolution=resolution)
+        labels = [f"{f:.3g} Hz" for f in arrays.get("frequencies_hz", range(psd.shape[1]))]
+        total = psd.magnitude.sum(axis=1)
+        ylabel, what = "PSD of x (1/Hz)", "node states"
+    else:
+        from .data import load_nix
+        block = load_nix(path)
+        rates = spectral.population_rates(block)
+        resolution = max(resolution, float(rates.sampling_rate.rescale("Hz")) / rates.shape[0])
+        freqs, psd = spectral.power_spectrum(rates, frequency_resolution=resolution)
+        psd = psd.mean(axis=1)[:, None]  # average over trials
+        labels, total = ["population rate"], psd.magnitude[:, 0]
+        ylabel, what = "PSD of rate (Hz²/Hz)", f"population rate of {len(block.segments)} trial(s)"
+    peak, prominence = spectral.peak_frequency(freqs, total[:, None] * psd.units, fmin=1.0)
+    band_power = spectral.band_power(freqs, total[:, None] * psd.units)
+    summary = {"peak_hz": float(peak.magnitude[0]), "band": band_of(float(peak.magnitude[0])),
+               "prominence_db": float(prominence[0]),
+               "band_power": {b: float(np.asarray(v).ravel()[0]) for b, v in band_power.items()},
+               "source": what, "resolution_hz": resolution}
+    out = Path(out) if out else path.with_suffix(".psd.png")
+    plot_psd(freqs.magnitude, psd.magnitude, labels, ylabel=ylabel,
+             title=f"{path.name}: {what}").savefig(out, dpi=120)
+    return summary, [out]
+
+
+def _cmd_generate(args):
+    _, written = generate(args.task, args.trials, args.seed, args.out, args.format)
+    for path in written:
+        print(f"wrote {path}")
+
+
+def _cmd_spectrum(args):
+    summary, written = spectrum(args.file, args.resolution, args.out)
+    if args.json:
+        print(json.dumps({k: summary[k] for k in ("peak_hz", "band", "band_power")}))
+        return
+    print(f"spectrum of the {summary['source']} (Elephant Welch, {summary['resolution_hz']:g} Hz "
+          "resolution)")
+    print(f"dominant peak: {summary['peak_hz']:.2f} Hz ({summary['band'] or 'outside the bands'}), "
+          f"prominence {summary['prominence_db']:.1f} dB")
+    print(f"{'band':>11} {'power':>12}")
+    for band, value in summary["band_power"].items():
+        print(f"{band:>11} {value:12.4g}")
+    for path in written:
+        print(f"wrote {path}")
 
 
 def build_parser():
@@ -312,6 +418,31 @@ def build_parser():
     p.add_argument("--out", help="folder for the figures (the model file's name without .npz)")
     p.set_defaults(func=_cmd_evaluate)
 
+    p = commands.add_parser("generate", help="generate spike trials with Brian2 (neo / NIX)",
+                            description="Simulate trials with Brian2 and write them as one "
+                                        "neo.Block in a NIX file (or binned .npz), with a raster.")
+    p.add_argument("--task", choices=_GENERATORS, default="paper",
+                   help="paper: constant vs modulated 100 Hz; bands: one class per rhythm band; "
+                        "ping: an E-I network with emergent gamma (paper)")
+    p.add_argument("--trials", type=int, default=100, help="trials in total, balanced (100)")
+    p.add_argument("--seed", type=int, default=0, help="seed (0)")
+    p.add_argument("--out", default="trials.nix", help="output file (trials.nix)")
+    p.add_argument("--format", choices=["nix", "npz"], help="nix (a neo.Block) or npz (binned "
+                                                              "arrays X, y); default from --out")
+    p.set_defaults(func=_cmd_generate)
+
+    p = commands.add_parser("spectrum", help="band powers and dominant peak of a file",
+                            description="Spectrum (Elephant Welch) of node states (.npz from "
+                                        "simulate) or of the population rate of each trial of a "
+                                        "neo file, averaged over trials; writes a PSD figure.")
+    p.add_argument("file", help="states .npz or a neo .nix file")
+    p.add_argument("--resolution", type=float, default=2.0,
+                   help="frequency resolution, Hz (2; at least 1/duration)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"peak_hz", "band", "band_power": {band: value}} only')
+    p.add_argument("--out", help="figure path (FILE.psd.png)")
+    p.set_defaults(func=_cmd_spectrum)
+
     p = commands.add_parser("demo", help="the main job: simulate and analyse the golden network",
                             description="Simulate the golden network in Brian2, analyse its "
                                         "spectrum with Elephant, print a peak table, write figures.")
@@ -323,9 +454,16 @@ def build_parser():
     return parser
 
 
+def _note(message, category, filename, lineno, file=None, line=None):
+    """Show warnings as one plain line each (no source echo) on the command line."""
+    print(f"rrnsim: note: {message}", file=sys.stderr)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # Brian2's pyparsing renames
+    warnings.filterwarnings("once", message="layout .* dropped")
+    warnings.showwarning = _note
     try:
         args.func(args)
     except (ValueError, FileNotFoundError) as err:

@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 from .oscillator import ar2_power_spectrum
 from .rhythms import BANDS, band_of
 
-__all__ = ["plot_traces", "plot_spectra", "shade_bands", "plot_confusion", "plot_class_profiles"]
+__all__ = ["plot_traces", "plot_spectra", "shade_bands", "plot_confusion", "plot_class_profiles",
+           "plot_raster", "plot_psd"]
 
 _BAND_COLOURS = ["#f2e6ff", "#e6f0ff", "#e6fff0", "#fffbe6", "#ffeee6", "#f5f5f5"]
 _BAND_SYMBOLS = {"delta": "δ", "theta": "θ", "alpha": "α", "beta": "β", "gamma": "γ",
@@ -128,5 +129,53 @@ def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (lo
     ax.set_xlabel("node frequency (Hz)")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, title="class", ncols=2 if len(class_names) > 5 else 1)
-    ax.set_title(title or "class response profile")
+    ax.set_title(title or "class response profile", pad=14)
+    return fig
+
+
+def plot_raster(block, max_trials=40, max_trains=200, title=None):
+    """Spike raster of a ``neo.Block``: one row per train, trials stacked and coloured by class.
+
+    For blocks of one long trial (a network such as PING) the rows are its neurons.
+    """
+    segments = block.segments[:max_trials]
+    names = block.annotations.get("class_names")
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    row, seen = 0, set()
+    for segment in segments:
+        label = segment.annotations.get("label", 0)
+        colour = f"C{label}" if isinstance(label, (int, np.integer)) else "k"
+        legend = names[label] if names and isinstance(label, (int, np.integer)) else str(label)
+        for train in segment.spiketrains[:max_trains]:
+            times = train.rescale("s").magnitude
+            ax.plot(times, np.full(times.size, row), "|", ms=3, color=colour,
+                    label=None if legend in seen else legend)
+            seen.add(legend)
+            row += 1
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("trial" if len(segments) > 1 else "neuron")
+    ax.set_ylim(-1, row)
+    if len(seen) > 1:
+        ax.legend(fontsize=8, loc="upper right", markerscale=3)
+    ax.set_title(title or block.name or "spike raster")
+    return fig
+
+
+def plot_psd(freqs_hz, psd, labels=None, title=None, ylabel="PSD"):
+    """Power spectra on log axes with the rhythm bands shaded; psd (F,) or (F, n)."""
+    freqs_hz, psd = np.asarray(freqs_hz, dtype=float), np.asarray(psd, dtype=float)
+    psd = psd.reshape(len(freqs_hz), -1)
+    keep = freqs_hz > 0
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    shade_bands(ax)
+    for i in range(psd.shape[1]):
+        ax.loglog(freqs_hz[keep], psd[keep, i], lw=0.9,
+                  label=None if labels is None else labels[i])
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel(ylabel)
+    if labels is not None and len(labels) <= 12:
+        ax.legend(fontsize=7, ncols=2)
+    ax.set_title(title or "power spectrum", pad=14)
     return fig

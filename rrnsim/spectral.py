@@ -29,7 +29,7 @@ from elephant.conversion import BinnedSpikeTrain
 from .rhythms import BANDS, band_of
 
 __all__ = ["power_spectrum", "band_power", "peak_frequency", "coherence", "emergent_rhythms",
-           "spectrum_report", "METHODS"]
+           "spectrum_report", "population_rates", "METHODS"]
 
 #: Power spectrum estimators: Elephant's ``welch_psd`` and ``multitaper_psd``.
 METHODS = ("welch", "multitaper")
@@ -397,3 +397,33 @@ def spectrum_report(freqs, psd, fmin=None, fmax=None):
                     for name, power in powers.items()})
         rows.append(row)
     return rows
+
+
+def population_rates(block, bin_size=1 * pq.ms):
+    """Population rate of each trial of a ``neo.Block``: all its spike trains summed.
+
+    1. For each segment (trial), count the spikes of all its trains in bins of ``bin_size``
+       with ``elephant.statistics.time_histogram``;
+    2. divide by the bin size.
+
+    Returns a ``neo.AnalogSignal`` (time, trial) in Hz, sampled at 1/``bin_size``. Trials must
+    share ``t_start`` and ``t_stop``; a segment without spike trains is an error naming it.
+    """
+    from elephant.statistics import time_histogram
+    if not isinstance(block, neo.Block) or not block.segments:
+        raise ValueError("population_rates needs a neo.Block with at least one segment")
+    rates = []
+    for index, segment in enumerate(block.segments):
+        if not segment.spiketrains:
+            raise ValueError(f"segment {index} ({segment.name!r}) has no spike trains")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # quantities deprecation notices inside Elephant
+            counts = time_histogram(list(segment.spiketrains), bin_size=bin_size, output="counts")
+        rates.append(counts.magnitude[:, 0] / bin_size.rescale(pq.s).magnitude)
+    lengths = {r.size for r in rates}
+    if len(lengths) > 1:
+        raise ValueError(f"trials differ in length ({sorted(lengths)} bins): they need the same "
+                         "t_start and t_stop")
+    return neo.AnalogSignal(np.stack(rates, axis=1) * pq.Hz,
+                            sampling_rate=(1 / bin_size).rescale(pq.Hz),
+                            t_start=block.segments[0].spiketrains[0].t_start)
