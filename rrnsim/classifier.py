@@ -327,6 +327,7 @@ class RRNClassifier:
 
     def predict(self, X):
         """Predicted labels (samples,)."""
+        self._check_fitted()
         return self.classes_[self._predict_index(X)]
 
     def score(self, X, y):

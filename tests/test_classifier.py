@@ -1,0 +1,163 @@
+import json
+
+import numpy as np
+import pytest
+
+import rrnsim
+from rrnsim import RRNClassifier
+
+
+def rhythm_task(n=160, n_steps=200, seed=0):
+    """Two classes of noisy oscillations (8 Hz vs 40 Hz) with random phase, as spike-like pulses."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    t = np.arange(n_steps) / 1000.0
+    f = np.where(y == 0, 8.0, 40.0)[:, None]
+    rate = 0.1 * (1 + np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi, (n, 1))))
+    return (rng.random((n, n_steps)) < rate).astype(float), y
+
+
+def small(**kwargs):
+    options = dict(spec="e", epochs=4, batch_size=32, lr=1e-2, verbose=False, seed=0)
+    options.update(kwargs)
+    return RRNClassifier(**options)
+
+
+@pytest.mark.parametrize("features", ["power", "phase"])
+def test_fit_predict_score_on_a_rhythm_task(features):
+    X, y = rhythm_task()
+    clf = small(features=features, epochs=20).fit(X, y)
+    X_test, y_test = rhythm_task(seed=1)
+    proba = clf.predict_proba(X_test)
+    assert proba.shape == (160, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert clf.score(X_test, y_test) > 0.8  # chance is 0.5
+    assert np.array_equal(clf.predict(X_test), clf.classes_[proba.argmax(axis=1)])
+    assert len(clf.history_) == 20 and 1 <= clf.best_epoch_ <= 20
+
+
+def test_string_labels_and_multichannel_input():
+    X, y = rhythm_task()
+    labels = np.array(["slow", "fast"])[y]
+    X2 = np.stack([X, np.roll(X, 3, axis=1)], axis=2)
+    clf = small().fit(X2, labels)
+    assert set(clf.predict(X2)) <= {"slow", "fast"}
+    assert clf.network_.w_in.shape == (5, 2)
+
+
+def test_parameters_follow_scikit_learn_conventions():
+    clf = RRNClassifier(epochs=7, lr=0.5)
+    assert clf.get_params()["epochs"] == 7 and clf.get_params()["lr"] == 0.5
+    assert clf.set_params(epochs=3) is clf and clf.epochs == 3
+    assert not hasattr(clf, "params_")
+    with pytest.raises(ValueError, match="'colour'"):
+        clf.set_params(colour="red")
+    assert "epochs=3" in repr(clf)
+
+
+def test_same_seed_same_model_and_different_seed_differs():
+    X, y = rhythm_task()
+    a, b, c = small().fit(X, y), small().fit(X, y), small(seed=1).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_paper_model_forward_is_the_papers_features():
+    X, y = rhythm_task(n=40)
+    clf = small(features="power", epochs=1).fit(X, y)
+    net = clf.network_
+    reference = rrnsim.RRN(net.frequencies, radius=net.radius, w_res=net.w_res).features(X)
+    np.testing.assert_array_equal(clf.transform(X), reference)
+    assert clf.n_parameters_ == net.n_parameters(n_classes=2)
+
+
+def test_readout_only_keeps_oscillators_fixed():
+    X, y = rhythm_task(n=60)
+    clf = small(train_recurrent=False, w_res_init=0.05).fit(X, y)
+    first = small(train_recurrent=False, w_res_init=0.05, epochs=1).fit(X, y)
+    np.testing.assert_array_equal(clf.network_.w_res, first.network_.w_res)
+    n_features = 5 * (1 + 2 * 4)  # log power + 4 windows of x and quadrature, 5 nodes
+    assert clf.n_parameters_ == 2 * n_features + 2 * 4 * (n_features + 1)  # norm + readout
+
+
+def test_trained_nodes_stay_stable_and_below_nyquist():
+    X, y = rhythm_task(n=60)
+    clf = small(train_nodes=True, lr=0.2).fit(X, y)
+    net = clf.network_
+    assert np.all((net.frequencies > 0) & (net.frequencies < net.fs / 2))
+    assert np.all((net.radius > 0) & (net.radius < 1))
+
+
+def test_save_load_predicts_exactly_the_same(tmp_path):
+    X, y = rhythm_task()
+    clf = small().fit(X, y)
+    path = clf.save(tmp_path / "model.npz")
+    loaded = RRNClassifier.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert loaded.get_params() == clf.get_params()
+    with np.load(path, allow_pickle=False) as data:  # plain arrays, no pickle
+        assert json.loads(str(data["__metadata__"]))["format"] == "rrnsim.RRNClassifier"
+
+
+def test_verbose_false_prints_nothing(capsys):
+    X, y = rhythm_task(n=40)
+    small(epochs=1).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize("X, y, message", [
+    (np.zeros((10, 50)), np.zeros(10), "at least two classes"),
+    (np.zeros((10, 50)), np.zeros(9), r"shape \(10,\)"),
+    (np.full((10, 50), np.nan), np.arange(10) % 2, "non-finite"),
+    (np.zeros(50), np.arange(2), "shape"),
+])
+def test_bad_training_input(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        small().fit(X, y)
+
+
+def test_bad_settings_and_unfitted_use(tmp_path):
+    X, y = rhythm_task(n=20)
+    with pytest.raises(ValueError, match="'spectral'"):
+        small(features="spectral").fit(X, y)
+    with pytest.raises(ValueError, match="epochs"):
+        small(epochs=0).fit(X, y)
+    with pytest.raises(ValueError, match="not fitted"):
+        small().predict(X)
+    spec = tmp_path / "phase.toml"
+    spec.write_text('name = "p"\ncoupling = "phase"\n[frequencies]\nhz = [5.0, 20.0]\n')
+    with pytest.raises(ValueError, match="'phase'"):
+        small(spec=str(spec)).fit(X, y)
+
+
+def test_channel_mismatch_at_predict():
+    X, y = rhythm_task(n=40)
+    clf = small(epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="2 channel"):
+        clf.predict(np.zeros((3, 200, 2)))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "not_a_model"])
+def test_corrupt_model_file_is_a_clear_error(tmp_path, damage):
+    X, y = rhythm_task(n=40)
+    path = small(epochs=1).fit(X, y).save(tmp_path / "model.npz")
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:200])
+    elif damage == "garbage":
+        path.write_bytes(b"this is not a zip file")
+    else:
+        rrnsim.io.save_arrays(path, {"a": np.zeros(3)}, {"format": "something else"})
+    with pytest.raises(ValueError, match="model.npz"):
+        RRNClassifier.load(path)
+
+
+def test_failed_save_leaves_existing_file(tmp_path):
+    X, y = rhythm_task(n=40)
+    clf = small(epochs=1).fit(X, y)
+    path = clf.save(tmp_path / "model.npz")
+    before = path.read_bytes()
+    clf.history_.append({"bad": object()})  # not JSON: the save must fail before writing
+    with pytest.raises(TypeError):
+        clf.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]

@@ -1,0 +1,83 @@
+"""The command line, end to end on small inputs."""
+import json
+
+import numpy as np
+import pytest
+
+from rrnsim.cli import build_parser, main
+
+COMMANDS = ["models", "simulate", "train", "evaluate", "generate", "spectrum", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert "usage: rrnsim " + command in capsys.readouterr().out
+
+
+def test_parser_knows_every_command():
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(COMMANDS)
+
+
+def test_models_reports_the_papers_parameter_counts(capsys):
+    assert main(["models"]) == 0
+    rows = {line.split()[0]: line.split()[1:3] for line in capsys.readouterr().out.splitlines()
+            if line and line.split()[0] in ("golden", "binary", "e", "linear")}
+    assert rows == {"golden": ["11", "252"], "binary": ["7", "136"], "e": ["5", "90"],
+                    "linear": ["11", "252"]}
+
+
+def test_simulate_writes_states_and_figures(tmp_path, capsys):
+    assert main(["simulate", "--engine", "discrete", "--duration", "1", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    for name in ("states.npz", "traces.png", "spectra.png"):
+        assert (tmp_path / name).stat().st_size > 0 and name in out
+    with np.load(tmp_path / "states.npz", allow_pickle=False) as data:
+        assert data["x"].shape == (1, 1000, 11)
+    assert main(["spectrum", str(tmp_path / "states.npz"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary) == {"peak_hz", "band", "band_power"}
+
+
+def test_train_then_evaluate_spike_task(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    assert main(["train", "--task", "spikes", "--trials", "200", "--epochs", "2", "--out",
+                 str(model), "--quiet", "--model", "e"]) == 0
+    assert main(["evaluate", str(model), "--task", "spikes", "--trials", "400"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("test samples: ")[1].split()[0])
+    assert 0.4 < accuracy <= 1.0
+    assert "Bayes-optimal observer" in out
+    assert (tmp_path / "m" / "confusion.png").exists()
+    assert (tmp_path / "m" / "class_profile.png").exists()
+
+
+def test_generate_nix_and_spectrum_json(tmp_path, capsys):
+    path = tmp_path / "trials.nix"
+    assert main(["generate", "--task", "paper", "--trials", "6", "--seed", "3", "--out",
+                 str(path)]) == 0
+    assert path.exists() and (tmp_path / "trials.raster.png").exists()
+    capsys.readouterr()
+    assert main(["spectrum", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["peak_hz"] > 0 and set(summary["band_power"]) >= {"delta", "gamma"}
+
+
+def test_generate_npz_is_binned(tmp_path):
+    path = tmp_path / "trials.npz"
+    assert main(["generate", "--task", "paper", "--trials", "4", "--out", str(path)]) == 0
+    with np.load(path, allow_pickle=False) as data:
+        assert data["X"].shape == (4, 100) and set(data["y"]) <= {0, 1}
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "missing.npz")]) == 2
+    assert "missing.npz" in capsys.readouterr().err
+    assert main(["simulate", "--model", "platinum", "--out", str(tmp_path)]) == 2
+    assert "'platinum'" in capsys.readouterr().err
+    assert main(["train", "--task", "smnist", "--out", str(tmp_path / "m.npz")]) == 2
+    assert "--data" in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
