@@ -11,7 +11,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 
 from rrnsim.classifier import RRNClassifier
 from rrnsim.data import load_mnist

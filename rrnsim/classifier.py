@@ -14,7 +14,8 @@ from scipy.special import expit, logit
 from . import __version__
 from .engines import discrete
 from .io import load_arrays, save_arrays
-from .network import RRN, as_input
+from .network import RRN
+from .validation import as_input
 from .optim import AdamW, clip_grad_norm, one_cycle_lr
 from .readout import BatchNorm, MixtureReadout, cross_entropy
 from .specs import load_spec

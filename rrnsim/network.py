@@ -6,6 +6,7 @@ import numpy as np
 from . import oscillator
 from .engines import discrete
 from .specs import load_spec
+from .validation import as_input
 
 __all__ = ["RRN", "RunResult", "as_input"]
 
@@ -25,25 +26,6 @@ class RunResult:
     def t(self):
         """Time (s) of each state sample, shape (time,): ``(n+1)/fs``."""
         return np.arange(1, self.x.shape[1] + 1) / self.fs
-
-
-def as_input(X, n_channels=None, name="X"):
-    """Validate inputs: (batch, time) or (batch, time, channels) finite floats -> 3-d float array."""
-    X = np.asarray(X)
-    if X.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
-    if X.ndim == 2:
-        X = X[:, :, None]
-    if X.ndim != 3 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (batch, time) or (batch, time, channels) with "
-                         f"batch, time >= 1; got shape {X.shape}")
-    if n_channels is not None and X.shape[2] != n_channels:
-        raise ValueError(f"{name} has {X.shape[2]} channel(s) but the network's w_in takes "
-                         f"{n_channels}")
-    if X.dtype.kind == "f" and not np.isfinite(X).all():
-        bad = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(f"{name} has a non-finite value {X[tuple(bad)]} at index {tuple(bad)}")
-    return X
 
 
 class RRN:

@@ -43,6 +43,7 @@ from scipy.special import gammaln, softmax
 
 from .data.tasks import spike_task, spike_task_rate
 from .rhythms import BANDS
+from .validation import count, positive
 
 __all__ = ["IdealObserver", "ideal_accuracy", "TASKS", "LIKELIHOODS", "BANDS_TASK_BANDS"]
 
@@ -74,25 +75,6 @@ _TRIAL_BLOCK = 4096
 _GAUSS_ORDER = 4
 
 
-def _positive_number(name, value, allow_zero=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        need = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {need} number, got {value}")
-    return value
-
-
-def _positive_int(name, value):
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {value!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
 
 
 def _template_loglik(X, p, likelihood="bernoulli"):
@@ -296,9 +278,9 @@ class IdealObserver:
             raise ValueError(f"unknown likelihood {self.likelihood!r}; known: "
                              f"{', '.join(map(repr, LIKELIHOODS))}")
         c["likelihood"] = self.likelihood
-        c["fs"] = fs = _positive_number("fs", self.fs)
+        c["fs"] = fs = positive("fs", self.fs)
         duration = defaults["duration"] if self.duration is None else self.duration
-        c["duration"] = duration = _positive_number("duration", duration)
+        c["duration"] = duration = positive("duration", duration)
         n_bins_float = duration * fs
         n_bins = int(round(n_bins_float))
         if n_bins < 1 or abs(n_bins_float - n_bins) > 1e-6 * max(1.0, n_bins_float):
@@ -306,7 +288,7 @@ class IdealObserver:
                              f"duration={duration} s, fs={fs} Hz, i.e. {n_bins_float} bins")
         c["n_bins"] = n_bins
         rate = defaults["rate"] if self.rate is None else self.rate
-        c["rate"] = rate = _positive_number("rate", rate, allow_zero=True)
+        c["rate"] = rate = positive("rate", rate, allow_zero=True)
         if c["likelihood"] == "bernoulli" and 2 * rate / fs > 1:
             raise ValueError(f"rate={rate} Hz is too high for fs={fs} Hz: the modulated peak "
                              f"2*rate/fs = {2 * rate / fs} is above 1 spike per bin")
@@ -330,7 +312,7 @@ class IdealObserver:
                                  f"{f_range!r}")
             c["f_range"] = (low, high)
             n = defaults["n_frequencies"] if self.n_frequencies is None else self.n_frequencies
-            c["n_frequencies"] = _positive_int("n_frequencies", n)
+            c["n_frequencies"] = count("n_frequencies", n)
             c["names"] = ("constant", "modulated")
         else:
             bands = defaults["bands"] if self.bands is None else self.bands
@@ -354,9 +336,9 @@ class IdealObserver:
                 raise ValueError(f"bands must not repeat a band, got {bands!r}")
             c["bands"] = bands
             step = defaults["f_step_hz"] if self.f_step_hz is None else self.f_step_hz
-            c["f_step_hz"] = _positive_number("f_step_hz", step)
+            c["f_step_hz"] = positive("f_step_hz", step)
             n = defaults["n_phases"] if self.n_phases is None else self.n_phases
-            c["n_phases"] = _positive_int("n_phases", n)
+            c["n_phases"] = count("n_phases", n)
             c["names"] = bands
             c["edges"] = tuple(BANDS[name] for name in bands)
         return c

@@ -42,7 +42,6 @@ Block annotations: ``task`` (the generator's name), ``fs`` (Hz), ``duration`` (s
 :func:`save_nix` and :func:`load_nix` store Blocks in NIX files through ``neo.io.NixIO``.
 """
 import numbers
-import operator
 import os
 import tempfile
 from pathlib import Path
@@ -54,6 +53,7 @@ import quantities as pq
 
 from ..engines.brian import bin_spike_times
 from ..rhythms import BANDS, band_of
+from ..validation import count, number, positive
 
 __all__ = ["modulated_poisson", "paper_task", "bands_task", "modulated_poisson_group",
            "bin_block", "save_nix", "load_nix", "RATE_EXPRESSION", "TASK_BANDS"]
@@ -74,33 +74,7 @@ _LIST_ANNOTATIONS = ("class_names",)  # NixIO reads a one-element list back as i
 
 
 # --- validation ----------------------------------------------------------------------------------
-def _count(name, value, minimum=1):
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {value!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
 
-
-def _number(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
-def _positive(name, value):
-    value = _number(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return value
 
 
 def _n_bins(duration, fs):
@@ -150,7 +124,7 @@ def _rate_parameters(rate_hz, depth, frequency_hz, phase, fs, rate_name="rate_hz
 
 def _modulation_frequency(value, name, fs):
     """A modulation frequency (Hz) in (0, fs/2), else ValueError naming it."""
-    value = _number(name, value)
+    value = number(name, value)
     if value <= 0:
         raise ValueError(f"{name}: modulation frequency {value} Hz must be positive")
     if value >= fs / 2:
@@ -235,7 +209,7 @@ def modulated_poisson_group(rate_hz, depth=1.0, frequency_hz=0.0, phase=0.0, fs=
     -------
     brian2.PoissonGroup
     """
-    fs = _positive("fs", fs)
+    fs = positive("fs", fs)
     rate_hz, depth, frequency_hz, phase = _rate_parameters(rate_hz, depth, frequency_hz, phase, fs)
     if clock is None:
         clock = b2.Clock(dt=b2.second / fs, name="modulated_poisson_clock*")
@@ -372,14 +346,14 @@ def modulated_poisson(n_trials, rate_hz, depth=1.0, frequency_hz=None, phase=0.0
     ValueError or TypeError
         An argument out of range or of the wrong type, naming the value.
     """
-    n_trials = _count("n_trials", n_trials)
-    n_trains = _count("n_trains", n_trains)
-    label = _count("label", label, minimum=0)
-    fs = _positive("fs", fs)
-    duration = _positive("duration", duration)
+    n_trials = count("n_trials", n_trials)
+    n_trains = count("n_trains", n_trains)
+    label = count("label", label, minimum=0)
+    fs = positive("fs", fs)
+    duration = positive("duration", duration)
     _n_bins(duration, fs)
-    rate_hz = _number("rate_hz", rate_hz)
-    depth = _number("depth", depth)
+    rate_hz = number("rate_hz", rate_hz)
+    depth = number("depth", depth)
     _rate_parameters(rate_hz, depth, 0.0, 0.0, fs)
     if frequency_hz is not None and np.ndim(frequency_hz) != 0:
         low, high = _frequency_range(frequency_hz, "frequency_hz", fs)
@@ -389,7 +363,7 @@ def modulated_poisson(n_trials, rate_hz, depth=1.0, frequency_hz=None, phase=0.0
         if phase != "uniform":
             raise ValueError(f"phase must be a number (rad) or 'uniform', got {phase!r}")
     else:
-        phase = _number("phase", phase)
+        phase = number("phase", phase)
     seed = _seed(seed)
     rng, brian_seed = _streams(seed)
 
@@ -448,12 +422,12 @@ def paper_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
     neo.Block
         Block annotations ``task='paper_task'``, ``class_names=['constant', 'modulated']``.
     """
-    n_trials = _count("n_trials", n_trials)
-    n_trains = _count("n_trains", n_trains)
-    fs = _positive("fs", fs)
-    duration = _positive("duration", duration)
+    n_trials = count("n_trials", n_trials)
+    n_trains = count("n_trains", n_trains)
+    fs = positive("fs", fs)
+    duration = positive("duration", duration)
     _n_bins(duration, fs)
-    rate = _number("rate", rate)
+    rate = number("rate", rate)
     _rate_parameters(rate, 1.0, 0.0, 0.0, fs, rate_name="rate")
     low, high = _frequency_range(f_range, "f_range", fs)
     seed = _seed(seed)
@@ -503,13 +477,13 @@ def bands_task(n_trials, seed=None, duration=1.0, fs=1000.0, rate_hz=30.0, depth
     neo.Block
         Block annotations ``task='bands_task'``, ``class_names=list(bands)``.
     """
-    n_trials = _count("n_trials", n_trials)
-    n_trains = _count("n_trains", n_trains)
-    fs = _positive("fs", fs)
-    duration = _positive("duration", duration)
+    n_trials = count("n_trials", n_trials)
+    n_trains = count("n_trains", n_trains)
+    fs = positive("fs", fs)
+    duration = positive("duration", duration)
     _n_bins(duration, fs)
-    rate_hz = _number("rate_hz", rate_hz)
-    depth = _number("depth", depth)
+    rate_hz = number("rate_hz", rate_hz)
+    depth = number("depth", depth)
     _rate_parameters(rate_hz, depth, 0.0, 0.0, fs)
     if isinstance(bands, str):
         bands = (bands,)
@@ -588,8 +562,8 @@ def bin_block(block, fs=None):
         raise TypeError(f"block must be a neo.Block, got {type(block).__name__}")
     if fs is None:
         fs = _annotation(block, "fs", "the block (pass fs, or annotate it)")
-    fs = _positive("fs", fs)
-    duration = _positive("duration", _annotation(block, "duration", "the block"))
+    fs = positive("fs", fs)
+    duration = positive("duration", _annotation(block, "duration", "the block"))
     n_bins = _n_bins(duration, fs)
     if not block.segments:
         raise ValueError("the block has no segments (trials)")

@@ -51,6 +51,8 @@ import neo
 import numpy as np
 import quantities as pq
 
+from ..validation import count
+
 __all__ = ["ping_network", "autocorrelation_frequency", "population_rate", "PING_DEFAULTS"]
 
 #: Fixed model constants: Brian2 quantities, and plain floats for the dimensionless probability
@@ -134,11 +136,6 @@ def _quantity(value, unit, name, positive=False, nonnegative=False):
         raise ValueError(f"{name} must be non-negative, got {value!r}")
     return magnitude if unit is None else magnitude * unit
 
-
-def _count(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _rate_hz(value, name):
@@ -237,9 +234,9 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
 
         The block is annotated with the same parameters and ``brian2_seed``.
     """
-    n_exc = _count(n_exc, "n_exc", 1)
-    n_inh = _count(n_inh, "n_inh", 1)
-    n_trials = _count(n_trials, "n_trials", 1)
+    n_exc = count("n_exc", n_exc)
+    n_inh = count("n_inh", n_inh)
+    n_trials = count("n_trials", n_trials)
     duration = _quantity(duration, b2.second, "duration", positive=True)
     tau_inh_decay = _quantity(tau_inh_decay, b2.ms, "tau_inh_decay", positive=True)
     drive = _quantity(drive, b2.mV, "drive")

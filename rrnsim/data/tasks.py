@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validation import positive
+
 __all__ = ["SpikeTask", "spike_task", "spike_task_rate"]
 
 
@@ -83,16 +85,6 @@ def spike_task_rate(t, frequencies_hz, rate=100.0):
     return rate * (1.0 + np.where(np.isnan(f)[..., None], 0.0, modulation))
 
 
-def _positive(name, value, allow_zero=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        need = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {need} number, got {value}")
-    return value
-
 
 def spike_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range=(10.0, 50.0),
                dtype=np.float64):
@@ -152,9 +144,9 @@ def spike_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
         raise TypeError(f"n_trials must be an integer, got {n_trials!r}") from None
     if n_trials < 2:
         raise ValueError(f"n_trials must be at least 2 (one trial of each class), got {n_trials}")
-    fs = _positive("fs", fs)
-    duration = _positive("duration", duration)
-    rate = _positive("rate", rate, allow_zero=True)
+    fs = positive("fs", fs)
+    duration = positive("duration", duration)
+    rate = positive("rate", rate, allow_zero=True)
     n_bins_float = duration * fs
     n_bins = int(round(n_bins_float))
     if n_bins < 1 or abs(n_bins_float - n_bins) > 1e-6 * max(1.0, n_bins_float):

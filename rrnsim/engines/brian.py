@@ -22,7 +22,7 @@ import numpy as np
 import brian2 as b2
 
 from .. import oscillator
-from ..network import as_input
+from ..validation import as_input
 
 __all__ = ["BrianRRN", "bin_spike_times"]
 

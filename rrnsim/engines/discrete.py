@@ -113,7 +113,6 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
         d = np.empty(n_node)
         g = np.empty(n_node)
         s = np.empty(n_node)
-        q_next = np.zeros(n_node)   # q[n+1] (0 past the end: it has no feature)
         dq_next = np.zeros(n_node)  # dL/dq[n+1] from the window means
         scale = 2.0 * d_power[b] / n_time
         gw1 = np.zeros(n_node)

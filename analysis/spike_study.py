@@ -1,0 +1,71 @@
+"""Spike-train tasks, 5 seeds: the golden RRN beside the Bayes-optimal observer.
+
+- ``paper``: the paper's task (constant vs rhythm-modulated 100 Hz trains of 100 ms), 1,000
+  training trains from ``rrnsim.data.spike_task``, a fresh test set per seed;
+- ``bands``: one class per rhythm band (delta..gamma), 1 s trains at 30 Hz mean rate, generated
+  with Brian2 (``rrnsim.data.bands_task``), 1,000 training trials per seed.
+
+For each seed: train ``RRNClassifier(spec="golden", **model)`` and score it and the
+``IdealObserver`` on the same test trials. Appends JSON lines to ``--results`` and prints a table.
+
+    python analysis/spike_study.py --tasks paper bands --models default paper --seeds 5
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rrnsim import IdealObserver, RRNClassifier
+from rrnsim.data import bands_task, bin_block, spike_task
+
+MODELS = {"default": {}, "paper": {"features": "power", "lr": 3e-3}}
+
+
+def task_data(task, n_trials, seed):
+    if task == "paper":
+        data = spike_task(n_trials, seed=seed)
+        return data.X, data.y
+    return bin_block(bands_task(n_trials, seed=seed))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", nargs="+", default=["paper"], choices=["paper", "bands"])
+    parser.add_argument("--models", nargs="+", default=["default"], choices=list(MODELS))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--train", type=int, default=1000, help="training trials (1000)")
+    parser.add_argument("--test", type=int, default=10000, help="test trials per seed (10000)")
+    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "results/spike_tasks.jsonl"))
+    args = parser.parse_args(argv)
+    table = {}
+    for task in args.tasks:
+        observer = IdealObserver(task)
+        for seed in range(args.seeds):
+            X_train, y_train = task_data(task, args.train, 1000 + seed)
+            X_test, y_test = task_data(task, args.test, 2000 + seed)
+            ideal = observer.score(X_test, y_test)
+            table.setdefault((task, "ideal observer"), []).append(ideal)
+            for model in args.models:
+                started = time.perf_counter()
+                clf = RRNClassifier(spec="golden", seed=seed, verbose=False, **MODELS[model])
+                clf.fit(X_train, y_train)
+                record = {"task": task, "model": model, "seed": seed,
+                          "test_accuracy": clf.score(X_test, y_test), "ideal_accuracy": ideal,
+                          "n_test": len(y_test), "n_parameters": clf.n_parameters_,
+                          "train_seconds": round(time.perf_counter() - started, 2),
+                          "params": {k: v for k, v in clf.get_params().items() if k != "verbose"}}
+                table.setdefault((task, model), []).append(record["test_accuracy"])
+                print(json.dumps(record), flush=True)
+                Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+                with open(args.results, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+    print(f"\n{'task':<7} {'model':<16} {'mean':>6} {'sd':>6}  per seed")
+    for (task, model), values in table.items():
+        print(f"{task:<7} {model:<16} {np.mean(values):6.3f} {np.std(values):6.3f}  "
+              + " ".join(f"{v:.3f}" for v in values))
+
+
+if __name__ == "__main__":
+    main()

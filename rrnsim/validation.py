@@ -1,0 +1,58 @@
+"""Checks at the boundary: each returns the clean value or raises an error that names it."""
+import operator
+
+import numpy as np
+
+__all__ = ["as_input", "count", "number", "positive"]
+
+
+def count(name, value, minimum=1):
+    """An integer >= ``minimum`` (bools refused)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def number(name, value):
+    """A finite float."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def positive(name, value, allow_zero=False):
+    """A finite float > 0 (>= 0 with ``allow_zero``)."""
+    value = number(name, value)
+    if value < 0 or (value == 0 and not allow_zero):
+        need = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a finite {need} number, got {value}")
+    return value
+
+
+def as_input(X, n_channels=None, name="X"):
+    """Validate inputs: (batch, time) or (batch, time, channels) finite numbers -> 3-d array."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+    if X.ndim == 2:
+        X = X[:, :, None]
+    if X.ndim != 3 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (batch, time) or (batch, time, channels) with "
+                         f"batch, time >= 1; got shape {X.shape}")
+    if n_channels is not None and X.shape[2] != n_channels:
+        raise ValueError(f"{name} has {X.shape[2]} channel(s) but the network's w_in takes "
+                         f"{n_channels}")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"{name} has a non-finite value {X[tuple(bad)]} at index {tuple(bad)}")
+    return X
