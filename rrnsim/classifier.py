@@ -42,7 +42,7 @@ class RRNClassifier:
         Windows of the ``"phase"`` features.
     components : int or None
         Linear templates per class in the readout, combined by log-sum-exp (a mixture); ``None``
-        is 1 for ``"power"`` (the paper's linear readout) and 4 for ``"phase"``.
+        is 1 for ``"power"`` (the paper's linear readout) and 2 for ``"phase"``.
     train_recurrent : bool
         Train W_res (off-diagonal) by back-propagation through time; else only the normalisation
         and the readout train, on fixed oscillators.
@@ -67,9 +67,9 @@ class RRNClassifier:
     n_channels_, n_parameters_
     """
 
-    def __init__(self, spec="golden", features="phase", windows=4, components=None,
+    def __init__(self, spec="golden", features="phase", windows=2, components=None,
                  train_recurrent=True, train_input=False, train_nodes=False, epochs=30,
-                 batch_size=128, lr=1e-3, weight_decay=1e-2, label_smoothing=0.0,
+                 batch_size=128, lr=3e-3, weight_decay=1e-2, label_smoothing=0.0,
                  validation_fraction=0.1, w_res_init=0.01, seed=0, verbose=True):
         self.spec = spec
         self.features = features
@@ -117,7 +117,7 @@ class RRNClassifier:
     def _n_components(self):
         if self.components is not None:
             return int(self.components)
-        return 1 if self.features == "power" else 4
+        return 1 if self.features == "power" else 2
 
     def _check_settings(self):
         if self.features not in FEATURES:

@@ -114,8 +114,10 @@ def _cmd_models(args):
         dropped = ", ".join(f"{f:.4g}" for f in spec.layout.dropped)
         print(f"{name:<8} {net.n_nodes:>5} {net.n_parameters(args.classes):>10}  {spec.description}")
         print(f"{'':<26}{freqs}" + (f"  [dropped: {dropped}]" if dropped else ""))
-    print(f"parameters: the paper's classifier with {args.classes} classes "
-          "(W_res off-diagonal + normalisation scale/shift + linear readout).")
+    print(f"parameters: the paper's classifier with {args.classes} classes (W_res off-diagonal + "
+          "normalisation scale/shift + linear readout):\n  RRNClassifier(features=\"power\"). "
+          "rrnsim's default, RRNClassifier(), adds phase-keeping window features and a mixture "
+          "readout;\n  its count is printed by rrnsim train and stored in the model file.")
 
 
 def _cmd_simulate(args):
