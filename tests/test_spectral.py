@@ -236,6 +236,26 @@ def test_emergent_rhythms_finds_nothing_in_equal_or_swapped_spectra():
     assert spectral.emergent_rhythms(freqs, uncoupled, coupled) == []  # the bump is the baseline's
 
 
+def test_emergent_rhythms_of_a_coupled_network_both_ways():
+    """Coupling adds rhythms: a 6 Hz node phase-coupled into a 40 Hz node puts a 6 Hz peak in the
+    40 Hz node's spectrum that the uncoupled network lacks; two uncoupled runs show none.
+    (Gated coupling tanh(x*u) multiplies by the white input, so it raises the 40 Hz resonance
+    instead; the detector counts that too, as coupling adds power there.)"""
+    fs, drive = 1000.0, np.random.default_rng(11).standard_normal((4, 20000))
+    w_res = np.array([[0.0, 0.0], [3.0, 0.0]])  # node 0 (6 Hz) drives node 1 (40 Hz)
+    coupled = rrnsim.RRN([6.0, 40.0], radius=0.99, w_res=w_res, coupling="phase").run(drive).x
+    uncoupled = rrnsim.RRN([6.0, 40.0], radius=0.99).run(drive).x
+    other = rrnsim.RRN([6.0, 40.0], radius=0.99).run(drive[::-1] * -1).x
+    spectra = [spectral.power_spectrum(x, fs=fs, frequency_resolution=1.0) for x in
+               (coupled, uncoupled, other)]
+    freqs = spectra[0][0]
+    found = spectral.emergent_rhythms(freqs, spectra[0][1], spectra[1][1], fmin=2, fmax=100)
+    print(f"\nemergent rhythms, coupled vs uncoupled: {found}")
+    assert [(r["node"], r["band"]) for r in found] == [(1, "theta")]
+    assert found[0]["frequency_hz"] == pytest.approx(6.0, abs=1.0)
+    assert spectral.emergent_rhythms(freqs, spectra[2][1], spectra[1][1], fmin=2, fmax=100) == []
+
+
 def test_spectrum_report_rows():
     x = np.stack([sinusoid(6.0), sinusoid(20.0, seed=1)], axis=1)
     rows = spectral.spectrum_report(*spectral.power_spectrum(x, fs=FS, frequency_resolution=0.5))
