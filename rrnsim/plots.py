@@ -95,7 +95,7 @@ def plot_confusion(confusion, class_names, title=None):
     confusion = np.asarray(confusion)
     share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     n = len(class_names)
-    fig = Figure(figsize=(1.0 + 0.55 * n, 0.8 + 0.5 * n), layout="constrained")
+    fig = Figure(figsize=(max(4.5, 1.6 + 0.6 * n), max(3.6, 1.4 + 0.5 * n)), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(n):
