@@ -43,7 +43,7 @@ from scipy.special import gammaln, softmax
 
 from .data.tasks import spike_task, spike_task_rate
 from .rhythms import BANDS
-from .validation import count, positive
+from .validation import count, frequency_range, positive
 
 __all__ = ["IdealObserver", "ideal_accuracy", "TASKS", "LIKELIHOODS", "BANDS_TASK_BANDS"]
 
@@ -295,21 +295,7 @@ class IdealObserver:
         nyquist = fs / 2
         if task == "paper":
             f_range = defaults["f_range"] if self.f_range is None else self.f_range
-            try:
-                low, high = (float(v) for v in f_range)
-            except (TypeError, ValueError):
-                raise TypeError(f"f_range must be two numbers (low, high) in Hz, got "
-                                f"{f_range!r}") from None
-            for value in (low, high):
-                if not np.isfinite(value) or value <= 0:
-                    raise ValueError(f"f_range values must be finite positive frequencies in "
-                                     f"Hz, got {value} in f_range={f_range!r}")
-                if value >= nyquist:
-                    raise ValueError(f"modulation frequency {value} Hz in f_range={f_range!r} "
-                                     f"is not below the Nyquist frequency fs/2 = {nyquist} Hz")
-            if low > high:
-                raise ValueError(f"f_range must be (low, high) with low <= high, got "
-                                 f"{f_range!r}")
+            low, high = frequency_range("f_range", f_range, fs)
             c["f_range"] = (low, high)
             n = defaults["n_frequencies"] if self.n_frequencies is None else self.n_frequencies
             c["n_frequencies"] = count("n_frequencies", n)

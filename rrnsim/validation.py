@@ -3,7 +3,7 @@ import operator
 
 import numpy as np
 
-__all__ = ["as_input", "count", "number", "positive"]
+__all__ = ["as_input", "count", "number", "positive", "modulation_frequency", "frequency_range"]
 
 
 def count(name, value, minimum=1):
@@ -56,3 +56,26 @@ def as_input(X, n_channels=None, name="X"):
         bad = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"{name} has a non-finite value {X[tuple(bad)]} at index {tuple(bad)}")
     return X
+
+
+def modulation_frequency(name, value, fs):
+    """A frequency (Hz) in (0, fs/2), else an error naming it and the Nyquist frequency."""
+    value = number(name, value)
+    if value <= 0:
+        raise ValueError(f"{name}: frequency {value} Hz must be positive")
+    if value >= fs / 2:
+        raise ValueError(f"{name}: frequency {value} Hz is not below the Nyquist frequency "
+                         f"fs/2 = {fs / 2} Hz")
+    return value
+
+
+def frequency_range(name, value, fs):
+    """``(low, high)`` frequencies (Hz), each in (0, fs/2), low <= high."""
+    try:
+        low, high = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be two numbers (low, high) in Hz, got {value!r}") from None
+    low, high = (modulation_frequency(name, v, fs) for v in (low, high))
+    if low > high:
+        raise ValueError(f"{name} must be (low, high) with low <= high, got {value!r}")
+    return low, high

@@ -53,7 +53,7 @@ import quantities as pq
 
 from ..engines.brian import bin_spike_times
 from ..rhythms import BANDS, band_of
-from ..validation import count, number, positive
+from ..validation import count, frequency_range, modulation_frequency, number, positive
 
 __all__ = ["modulated_poisson", "paper_task", "bands_task", "modulated_poisson_group",
            "bin_block", "save_nix", "load_nix", "RATE_EXPRESSION", "TASK_BANDS"]
@@ -120,29 +120,6 @@ def _rate_parameters(rate_hz, depth, frequency_hz, phase, fs, rate_name="rate_hz
                          f"{rate_hz[k] * (1 + depth[k])} Hz, above one spike per sample at "
                          f"fs={fs} Hz (rate_hz*(1 + depth)/fs = {peak[k]} > 1)")
     return rate_hz.copy(), depth.copy(), frequency_hz.copy(), phase.copy()
-
-
-def _modulation_frequency(value, name, fs):
-    """A modulation frequency (Hz) in (0, fs/2), else ValueError naming it."""
-    value = number(name, value)
-    if value <= 0:
-        raise ValueError(f"{name}: modulation frequency {value} Hz must be positive")
-    if value >= fs / 2:
-        raise ValueError(f"{name}: modulation frequency {value} Hz is not below the Nyquist "
-                         f"frequency fs/2 = {fs / 2:g} Hz")
-    return value
-
-
-def _frequency_range(value, name, fs):
-    try:
-        low, high = value
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be two frequencies (low, high) in Hz, "
-                        f"got {value!r}") from None
-    low, high = (_modulation_frequency(v, name, fs) for v in (low, high))
-    if low > high:
-        raise ValueError(f"{name} must be (low, high) with low <= high, got {value!r}")
-    return low, high
 
 
 def _seed(seed):
@@ -356,9 +333,9 @@ def modulated_poisson(n_trials, rate_hz, depth=1.0, frequency_hz=None, phase=0.0
     depth = number("depth", depth)
     _rate_parameters(rate_hz, depth, 0.0, 0.0, fs)
     if frequency_hz is not None and np.ndim(frequency_hz) != 0:
-        low, high = _frequency_range(frequency_hz, "frequency_hz", fs)
+        low, high = frequency_range("frequency_hz", frequency_hz, fs)
     elif frequency_hz is not None:
-        low = high = _modulation_frequency(frequency_hz, "frequency_hz", fs)
+        low = high = modulation_frequency("frequency_hz", frequency_hz, fs)
     if isinstance(phase, str):
         if phase != "uniform":
             raise ValueError(f"phase must be a number (rad) or 'uniform', got {phase!r}")
@@ -429,7 +406,7 @@ def paper_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
     _n_bins(duration, fs)
     rate = number("rate", rate)
     _rate_parameters(rate, 1.0, 0.0, 0.0, fs, rate_name="rate")
-    low, high = _frequency_range(f_range, "f_range", fs)
+    low, high = frequency_range("f_range", f_range, fs)
     seed = _seed(seed)
     rng, brian_seed = _streams(seed)
 

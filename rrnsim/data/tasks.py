@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..validation import positive
+from ..validation import frequency_range, positive
 
 __all__ = ["SpikeTask", "spike_task", "spike_task_rate"]
 
@@ -155,20 +155,7 @@ def spike_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
     if 2 * rate / fs > 1:
         raise ValueError(f"rate={rate} Hz is too high for fs={fs} Hz: the modulated peak "
                          f"2*rate/fs = {2 * rate / fs} is above 1 spike per bin")
-    try:
-        low, high = (float(v) for v in f_range)
-    except (TypeError, ValueError):
-        raise TypeError(f"f_range must be two numbers (low, high) in Hz, got {f_range!r}") from None
-    nyquist = fs / 2
-    for value in (low, high):
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"f_range values must be finite positive frequencies in Hz, got "
-                             f"{value} in f_range={f_range!r}")
-        if value >= nyquist:
-            raise ValueError(f"modulation frequency {value} Hz in f_range={f_range!r} is not "
-                             f"below the Nyquist frequency fs/2 = {nyquist} Hz")
-    if low > high:
-        raise ValueError(f"f_range must be (low, high) with low <= high, got {f_range!r}")
+    low, high = frequency_range("f_range", f_range, fs)
     dtype = np.dtype(dtype)
     try:
         rng = np.random.default_rng(seed)

@@ -28,6 +28,20 @@ def _tanh(z):
 
 
 @njit(cache=True, inline="always")
+def _node_input(w_in, u, b, n, out):
+    """Fill ``out`` (K,) with ``W_in @ u[b, n]``; return whether any of it is non-zero."""
+    active = False
+    for k in range(out.shape[0]):
+        s = 0.0
+        for c in range(u.shape[2]):
+            s += w_in[k, c] * u[b, n, c]
+        out[k] = s
+        if s != 0.0:
+            active = True
+    return active
+
+
+@njit(cache=True, inline="always")
 def _gates(coupling, x1, x2, g, omega_p, beta_p, fs, out):
     """Fill ``out`` (K,) with each node's coupling output at this step."""
     for k in range(x1.shape[0]):
@@ -42,7 +56,7 @@ def _gates(coupling, x1, x2, g, omega_p, beta_p, fs, out):
 @njit(parallel=True, cache=True)
 def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, window_of, n_windows,
               states, gates, power, window_x, window_q):
-    n_batch, n_time, n_chan = u.shape
+    n_batch, n_time, _ = u.shape
     n_node = w1.shape[0]
     record = states.shape[0] > 0
     record_gates = gates.shape[0] > 0
@@ -57,14 +71,7 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
         sum_x = np.zeros(n_node)    # sums over the current window
         sum_q = np.zeros(n_node)
         for n in range(n_time):
-            active = False          # any input at this step? (gated coupling is zero without)
-            for k in range(n_node):
-                s = 0.0
-                for c in range(n_chan):
-                    s += w_in[k, c] * u[b, n, c]
-                g[k] = s
-                if s != 0.0:
-                    active = True
+            active = _node_input(w_in, u, b, n, g)  # without input the gated coupling is zero
             couple = coupling == 2 or (coupling == 1 and active)
             if couple:
                 _gates(coupling, x1, x2, g, omega_p, beta_p, fs, gate)
@@ -146,14 +153,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                 dq_next[k] = dq
                 gw1[k] += d[k] * xm1
                 gw2[k] += d[k] * xm2
-            active = False
-            for k in range(n_node):
-                acc = 0.0
-                for ch in range(n_chan):
-                    acc += w_in[k, ch] * u[b, n, ch]
-                g[k] = acc
-                if acc != 0.0:
-                    active = True
+            active = _node_input(w_in, u, b, n, g)
             if coupling == 1 and active:
                 for j in range(n_node):
                     acc = 0.0
