@@ -15,7 +15,7 @@ from . import __version__
 from .engines import discrete
 from .io import load_arrays, save_arrays
 from .network import RRN
-from .validation import as_input
+from .validation import as_input, count
 from .optim import AdamW, clip_grad_norm, one_cycle_lr
 from .readout import BatchNorm, MixtureReadout, cross_entropy
 from .specs import load_spec
@@ -25,6 +25,7 @@ __all__ = ["RRNClassifier", "FEATURES"]
 #: Feature sets: the paper's mean A**2 per node, or log power plus phase-keeping window means.
 FEATURES = ("power", "phase")
 _MAX_GRAD_NORM = 1.0
+_POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
 
 
 class RRNClassifier:
@@ -45,7 +46,8 @@ class RRNClassifier:
         is 1 for ``"power"`` (the paper's linear readout) and 2 for ``"phase"``.
     train_recurrent : bool
         Train W_res (off-diagonal) by back-propagation through time; else only the normalisation
-        and the readout train, on fixed oscillators.
+        and the readout train, on fixed oscillators (W_res stays at its random start, std
+        ``w_res_init``; 0 for uncoupled nodes).
     train_input, train_nodes : bool
         Also train W_in, and the node frequencies and damping (kept stable and below Nyquist by
         ``f = fs/2 * sigmoid(a)``, ``beta = exp(b)``, ``r = exp(-beta/fs)``).
@@ -123,8 +125,7 @@ class RRNClassifier:
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
         for name in ("epochs", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+            count(name, getattr(self, name))
         if self.features == "phase" and int(self.windows) < 1:
             raise ValueError(f"windows must be >= 1 for 'phase' features, got {self.windows}")
         if self._n_components < 1:
@@ -151,7 +152,7 @@ class RRNClassifier:
         if self.features == "power":
             return out["power"]
         n = out["power"].shape[0]
-        return np.concatenate([np.log(out["power"]), out["window_x"].reshape(n, -1),
+        return np.concatenate([np.log(out["power"] + _POWER_FLOOR), out["window_x"].reshape(n, -1),
                                out["window_q"].reshape(n, -1)], axis=1)
 
     def _scores(self, F, training):
@@ -177,6 +178,9 @@ class RRNClassifier:
         if spec.coupling not in ("gated", "none"):
             raise ValueError(f"training supports coupling 'gated' or 'none'; spec {self.spec!r} "
                              f"has {spec.coupling!r}")
+        if spec.noise != 0:
+            raise ValueError(f"training runs noiseless networks; spec {self.spec!r} has noise "
+                             f"{spec.noise}")
         K = spec.layout.frequencies_hz.size
         w_res = rng.normal(0.0, self.w_res_init, (K, K)) * (1 - np.eye(K))
         self.network_ = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
@@ -212,7 +216,7 @@ class RRNClassifier:
         if self.features == "power":
             d_power, d_wx, d_wq = d_F, None, None
         else:
-            d_power = d_F[:, :K] / out["power"]
+            d_power = d_F[:, :K] / (out["power"] + _POWER_FLOOR)
             d_wx = d_F[:, K:K + W * K].reshape(n, W, K)
             d_wq = d_F[:, K + W * K:].reshape(n, W, K)
         g_osc = discrete.backward(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
@@ -239,6 +243,7 @@ class RRNClassifier:
         if y.ndim != 1 or len(y) != X.shape[0]:
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
         self.classes_, y_index = np.unique(y, return_inverse=True)
+        self.classes_ = np.asarray(self.classes_.tolist())  # plain dtype: saved without pickle
         if len(self.classes_) < 2:
             raise ValueError(f"need at least two classes, got only {self.classes_.tolist()}")
         rng = np.random.default_rng(self.seed)
@@ -333,7 +338,10 @@ class RRNClassifier:
 
     def score(self, X, y):
         """Accuracy on ``X``, ``y``."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-d (samples,), got shape {y.shape}")
+        return float(np.mean(self.predict(X) == y))
 
     # --- model files ---
     def save(self, path):

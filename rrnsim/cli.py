@@ -2,6 +2,7 @@
 spectrum | demo`` (``--help`` on each)."""
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -57,11 +58,11 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
     rng = np.random.default_rng(seed)
     K = spec.layout.frequencies_hz.size
     w_res = rng.normal(0.0, w_res_scale, (K, K)) * (1 - np.eye(K)) if w_res_scale > 0 else None
+    X = None if input_path is None else _load_input(input_path)
+    n_channels = 1 if X is None or np.ndim(X) < 3 else np.shape(X)[2]
     net = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz, w_res=w_res,
-              coupling=spec.coupling, noise=spec.noise, seed=seed)
-    if input_path is not None:
-        X = _load_input(input_path)
-    else:
+              w_in=np.ones((K, n_channels)), coupling=spec.coupling, noise=spec.noise, seed=seed)
+    if X is None:
         n_steps = int(round(duration * net.fs))
         if n_steps < 2:
             raise SystemExit(f"rrnsim: --duration {duration} s is shorter than two samples")
@@ -197,17 +198,27 @@ def load_task(task, split, data=None, trials=None, seed=None):
             X, y = X[:trials], y[:trials]
         return X, y, [str(d) for d in range(10)]
     if task == "spikes":
-        default_trials, default_seed = (1000, 0) if split == "train" else (10000, 1)
-        generated = spike_task(default_trials if trials is None else trials,
-                               seed=default_seed if seed is None else seed)
+        # train and test draw from separate streams, so no seed makes them share trains
+        stream = np.random.default_rng([0 if seed is None else seed, split == "test"])
+        generated = spike_task((1000 if split == "train" else 10000) if trials is None else trials,
+                               seed=stream)
         return generated.X, generated.y, ["constant", "modulated"]
     raise ValueError(f"unknown task {task!r}; known: {', '.join(_TASKS)}")
+
+
+def _check_writable(path):
+    """Fail before long work, not after it, when ``path`` cannot be written."""
+    folder = Path(path).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK) or Path(path).is_dir():
+        raise ValueError(f"cannot write {str(path)!r}")
 
 
 def train(model="golden", task="spikes", data=None, out="model.npz", trials=None, seed=0,
           verbose=True, **classifier_options):
     """Fit an RRNClassifier on a task's training split and save it; returns the classifier."""
     from .classifier import RRNClassifier
+    _check_writable(out)
     X, y, _ = load_task(task, "train", data, trials, seed)
     if task == "smnist" and classifier_options.get("validation_fraction") is None:
         classifier_options["validation_fraction"] = 5000 / 60000  # the 55,000/5,000 split
@@ -228,6 +239,10 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     from .classifier import RRNClassifier
     clf = RRNClassifier.load(model_path)
     X, y, names = load_task(task, "test", data, trials, seed)
+    unknown = sorted(set(np.unique(y).tolist()) - set(clf.classes_.tolist()))
+    if unknown:
+        raise ValueError(f"the {task} test set has labels {unknown} that the model "
+                         f"{str(model_path)!r} never saw (it knows {clf.classes_.tolist()})")
     predicted = clf.predict(X)
     accuracy = float(np.mean(predicted == y))
     classes = list(clf.classes_)
@@ -235,7 +250,7 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     np.add.at(confusion, (np.searchsorted(classes, y), np.searchsorted(classes, predicted)), 1)
     out = Path(out) if out else Path(model_path).with_suffix("")
     out.mkdir(parents=True, exist_ok=True)
-    labels = [names[int(c)] if task in _TASKS else str(c) for c in classes]
+    labels = [names[int(c)] for c in classes]
     written = [out / "confusion.png", out / "class_profile.png"]
     plot_confusion(confusion, labels, title=f"{task}: accuracy {accuracy:.3f}").savefig(
         written[0], dpi=120)
@@ -264,6 +279,9 @@ def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=Non
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     file_format = file_format or ("npz" if out.suffix == ".npz" else "nix")
+    if task == "ping" and file_format == "npz":
+        raise ValueError("--format npz bins labelled trials; the ping network has no classes "
+                         "(write NIX instead)")
     if task == "paper":
         block = paper_task(trials, seed=seed)
     elif task == "bands":
@@ -275,9 +293,6 @@ def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=Non
     if file_format == "nix":
         save_nix(block, out)
     else:
-        if task == "ping":
-            raise ValueError("--format npz bins labelled trials; the ping network has no classes "
-                             "(write NIX instead)")
         X, y = bin_block(block)
         save_arrays(out, {"X": X, "y": y}, {"task": task, "seed": seed, "fs_hz": 1000.0,
                                             "class_names": block.annotations.get("class_names"),
@@ -393,7 +408,7 @@ def build_parser():
     p.add_argument("--out", default="model.npz", help="model file to write (model.npz)")
     p.add_argument("--features", choices=["phase", "power"],
                    help="readout features (phase; power is the paper's)")
-    p.add_argument("--windows", type=int, help="windows of the phase features (4)")
+    p.add_argument("--windows", type=int, help="windows of the phase features (2)")
     p.add_argument("--components", type=int, help="readout mixture components")
     p.add_argument("--no-recurrent", action="store_true",
                    help="train only normalisation and readout (fixed oscillators)")
@@ -416,7 +431,8 @@ def build_parser():
     p.add_argument("--task", choices=_TASKS, default="spikes", help="task (spikes)")
     p.add_argument("--data", help="folder of the MNIST IDX files (for --task smnist)")
     p.add_argument("--trials", type=int, help="test samples (spikes: 10000 generated; smnist: all)")
-    p.add_argument("--seed", type=int, help="seed of the generated spike test set (1)")
+    p.add_argument("--seed", type=int, help="seed of the generated spike test set (0; test trains "
+                                            "never repeat training trains)")
     p.add_argument("--out", help="folder for the figures (the model file's name without .npz)")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -468,7 +484,7 @@ def main(argv=None):
     warnings.showwarning = _note
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError) as err:
         print(f"rrnsim: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -26,6 +26,9 @@ class atomic_path:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix,
                                    dir=self.path.parent)
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would create it, not mkstemp's 0600
         self.tmp = Path(tmp)
         return self.tmp
 

@@ -36,7 +36,7 @@ class RRN:
     frequencies : sequence of float
         Node frequencies (Hz), each in (0, fs/2).
     radius : float or sequence of float
-        AR(2) pole radius of each node, in [0, 1); damping rate ``beta = -ln(radius)*fs`` (1/s).
+        AR(2) pole radius of each node, in (0, 1); damping rate ``beta = -ln(radius)*fs`` (1/s).
     fs : float
         Sampling rate (Hz) of inputs and states.
     w_res : (K, K) array or None

@@ -23,6 +23,10 @@ def clip_grad_norm(grads, max_norm):
     """Scale all gradients (dict of arrays, in place) so their joint L2 norm is at most
     ``max_norm``; returns the norm before clipping."""
     norm = float(np.sqrt(sum(float((g ** 2).sum()) for g in grads.values())))
+    if not np.isfinite(norm):
+        bad = [name for name, g in grads.items() if not np.isfinite(g).all()]
+        raise FloatingPointError(f"non-finite gradients in {', '.join(bad)}: check the inputs "
+                                 "for extreme values, or lower the learning rate")
     if max_norm is not None and norm > max_norm:
         for g in grads.values():
             g *= max_norm / (norm + 1e-12)

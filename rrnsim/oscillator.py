@@ -85,8 +85,8 @@ def ar2_power_spectrum(freqs_hz, frequency_hz, radius, fs_hz):
 def stability_violations(frequency_hz, radius, fs_hz, require_positive_w1=False):
     """Reasons each node is unstable, one string per node ('' where it is fine).
 
-    A node must have ``0 < f < fs/2`` (below Nyquist) and ``0 <= r < 1`` (both AR(2) roots inside
-    the unit circle); with ``require_positive_w1`` (the paper's layouts) also ``w1 > 0``,
+    A node must have ``0 < f < fs/2`` (below Nyquist) and ``0 < r < 1`` (both AR(2) roots inside
+    the unit circle; r = 0 has no oscillator left); with ``require_positive_w1`` (the paper's layouts) also ``w1 > 0``,
     i.e. ``f < fs/4``.
     """
     frequency_hz = np.atleast_1d(np.asarray(frequency_hz, dtype=float))
@@ -97,8 +97,9 @@ def stability_violations(frequency_hz, radius, fs_hz, require_positive_w1=False)
             reasons.append(f"frequency {f} Hz is not positive")
         elif f >= fs_hz / 2:
             reasons.append(f"frequency {f:g} Hz is at or above Nyquist ({fs_hz / 2:g} Hz)")
-        elif not (0 <= r < 1):
-            reasons.append(f"radius {r} puts the poles of {f:g} Hz outside the unit circle")
+        elif not (0 < r < 1):
+            reasons.append(f"radius {r} of {f:g} Hz is not in (0, 1): its poles must lie inside "
+                           "the unit circle, away from 0")
         elif require_positive_w1 and np.cos(2 * np.pi * f / fs_hz) <= 0:
             reasons.append(f"frequency {f:g} Hz gives w1 <= 0 (at or above fs/4 = {fs_hz / 4:g} Hz)")
         else:

@@ -90,7 +90,7 @@ def load_spec(name_or_path):
 
 def _read(name_or_path):
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml" or len(path.parts) > 1:  # a bare name is a shipped spec
         try:
             return path.read_text(encoding="utf-8"), str(path)
         except (OSError, UnicodeDecodeError) as err:

@@ -162,3 +162,22 @@ def test_failed_save_leaves_existing_file(tmp_path):
         clf.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_silent_trials_and_object_labels(tmp_path):
+    """An input without any spike has power 0: training and prediction stay finite; labels held
+    in an object array still save without pickle."""
+    X, y = rhythm_task(n=80)
+    X[:3] = 0.0
+    labels = np.array(["slow", "fast"], dtype=object)[y]
+    clf = small(epochs=2).fit(X, labels)
+    assert np.isfinite(clf.predict_proba(X[:3])).all()
+    loaded = RRNClassifier.load(clf.save(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+def test_score_rejects_column_labels():
+    X, y = rhythm_task(n=40)
+    clf = small(epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"shape \(40, 1\)"):
+        clf.score(X, y[:, None])

@@ -81,3 +81,29 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert main(["train", "--task", "smnist", "--out", str(tmp_path / "m.npz")]) == 2
     assert "--data" in capsys.readouterr().err
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_spike_train_and_test_sets_never_share_trains():
+    from rrnsim.cli import load_task
+    for seed in (0, 1, 7):
+        X_train, _, _ = load_task("spikes", "train", trials=200, seed=seed)
+        X_test, _, _ = load_task("spikes", "test", trials=200, seed=seed)
+        assert not any((X_test == row).all(axis=1).any() for row in X_train if row.sum() > 3)
+
+
+def test_simulate_multichannel_input_file(tmp_path, capsys):
+    path = tmp_path / "input.npy"
+    np.save(path, np.random.default_rng(0).standard_normal((2, 300, 3)))
+    assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
+                 str(tmp_path / "out"), "--quiet"]) == 0
+    with np.load(tmp_path / "out" / "states.npz", allow_pickle=False) as data:
+        assert data["x"].shape == (2, 300, 11)
+
+
+def test_evaluate_refuses_labels_the_model_never_saw(tmp_path, capsys):
+    from rrnsim import RRNClassifier
+    X = np.random.default_rng(0).random((40, 100))
+    model = RRNClassifier(spec="e", epochs=1, verbose=False).fit(X, np.arange(40) % 2 + 5)
+    model.save(tmp_path / "m.npz")
+    assert main(["evaluate", str(tmp_path / "m.npz"), "--task", "spikes", "--trials", "50"]) == 2
+    assert "never saw" in capsys.readouterr().err

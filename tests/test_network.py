@@ -91,6 +91,7 @@ def test_bad_inputs_are_named(golden, X, message):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(frequencies=[10.0], radius=1.0), "radius 1.0"),
     (dict(frequencies=[10.0], radius=1.5), "radius 1.5"),
+    (dict(frequencies=[10.0], radius=0.0), "radius 0.0"),
     (dict(frequencies=[10.0, 700.0]), "700 Hz"),
     (dict(frequencies=[10.0], fs=0), "fs .* 0"),
     (dict(frequencies=[10.0], fs=-5.0), "-5.0"),

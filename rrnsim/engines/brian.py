@@ -170,8 +170,11 @@ class BrianRRN:
         """Run the network for ``n_steps/fs``; return the states (n_samples, n_steps, K), float64.
 
         ``x[:, n]`` is the state at ``(n+1)/fs``, after the n-th kick, as in the discrete engine.
-        Keyword arguments go to ``brian2.Network.run`` (e.g. ``report="text"``).
+        Keyword arguments go to ``brian2.Network.run`` (e.g. ``report="text"``). Runs once: the
+        input and noise tables cover ``n_steps`` samples.
         """
+        if self.network.t > 0 * b2.second:
+            raise RuntimeError("this BrianRRN has run already; build a new one for another run")
         self.network.run(self.n_steps * self.sample_clock.dt, namespace=self.namespace, **run_kwargs)
         recorded = np.asarray(self.monitor.x)  # (oscillator, time): x at 0, 1/fs, ...
         states = np.concatenate([recorded[:, 1:self.n_steps], np.asarray(self.oscillators.x)[:, None]],
