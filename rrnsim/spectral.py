@@ -27,6 +27,7 @@ from elephant import spectral as _elephant
 from elephant.conversion import BinnedSpikeTrain
 
 from .rhythms import BANDS, band_of
+from .validation import hertz, in_hz
 
 __all__ = ["power_spectrum", "band_power", "peak_frequency", "coherence", "emergent_rhythms",
            "spectrum_report", "population_rates", "METHODS"]
@@ -36,32 +37,6 @@ METHODS = ("welch", "multitaper")
 
 
 # --- boundary: units and validation -------------------------------------------------------------
-def _in_hz(value, name, allow_period=False):
-    """Magnitude (Hz) of a number, array or quantity; with ``allow_period`` a time is 1/period."""
-    if not isinstance(value, pq.Quantity):
-        return value
-    dims = value.dimensionality.simplified
-    if dims == pq.Hz.dimensionality.simplified:
-        return value.rescale(pq.Hz).magnitude
-    if allow_period and dims == pq.s.dimensionality.simplified:
-        return 1.0 / value.rescale(pq.s).magnitude
-    kinds = "a rate (e.g. Hz) or a sampling interval (e.g. ms)" if allow_period else "in Hz"
-    got = value if value.size == 1 else f"units {value.dimensionality}"
-    raise ValueError(f"{name} must be {kinds}, got {got}")
-
-
-def _hz(value, name, allow_period=False):
-    """A positive, finite scalar in Hz (see :func:`_in_hz`), else ValueError naming it."""
-    magnitude = _in_hz(value, name, allow_period)
-    try:
-        hz = float(magnitude)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number in Hz, got {value!r}") from None
-    if not np.isfinite(hz) or hz <= 0:
-        raise ValueError(f"{name} must be a positive, finite number in Hz, got {value}")
-    return hz
-
-
 def _float_array(values, name):
     """Plain float array of ``values`` (magnitudes of a quantity), all finite, else ValueError."""
     values = np.asarray(values.magnitude if isinstance(values, pq.Quantity) else values)
@@ -85,8 +60,8 @@ def _time_series(signal, fs, axis):
             raise ValueError("fs (Hz) is required for an array or quantity signal")
         data, rate = signal, fs
         units = signal.units if isinstance(signal, pq.Quantity) else pq.dimensionless
-    fs_hz = _hz(rate, "fs", allow_period=True)
-    if fs is not None and not np.isclose(_hz(fs, "fs", allow_period=True), fs_hz):
+    fs_hz = hertz("fs", rate, allow_period=True)
+    if fs is not None and not np.isclose(hertz("fs", fs, allow_period=True), fs_hz):
         raise ValueError(f"fs={fs} disagrees with the signal's own sampling rate {fs_hz:g} Hz")
     data = _float_array(data, "signal")
     if data.ndim not in (1, 2, 3):
@@ -104,7 +79,7 @@ def _time_series(signal, fs, axis):
 
 def _spectrum(freqs, psd, name="psd"):
     """Validate a spectrum: ``(f, p, units, ndim)``, ``p`` 2-d (freq, node), ``ndim`` of ``psd``."""
-    f = _float_array(_in_hz(freqs, "freqs"), "freqs")
+    f = _float_array(in_hz("freqs", freqs), "freqs")
     if f.ndim != 1 or f.size < 2 or np.any(np.diff(f) <= 0):
         raise ValueError(f"freqs must be a 1-d increasing array of at least 2 frequencies (Hz); "
                          f"got shape {f.shape}")
@@ -121,8 +96,8 @@ def _spectrum(freqs, psd, name="psd"):
 
 def _in_range(f, fmin, fmax):
     """Boolean mask of ``fmin <= f <= fmax`` (Hz; ``None`` is no bound), non-empty."""
-    low = -np.inf if fmin is None else float(_in_hz(fmin, "fmin"))
-    high = np.inf if fmax is None else float(_in_hz(fmax, "fmax"))
+    low = -np.inf if fmin is None else float(in_hz("fmin", fmin))
+    high = np.inf if fmax is None else float(in_hz("fmax", fmax))
     mask = (f >= low) & (f <= high)
     if not mask.any():
         raise ValueError(f"no frequency bin between fmin={fmin} and fmax={fmax} "
@@ -137,7 +112,7 @@ def _db(p):
 def _segments(frequency_resolution, n_segments, fs, n_time):
     """Elephant's Welch segment keyword: a frequency resolution (Hz) or a number of segments."""
     if frequency_resolution is not None:
-        res = _hz(frequency_resolution, "frequency_resolution")
+        res = hertz("frequency_resolution", frequency_resolution)
         if not 2 <= int(fs / res) <= n_time:
             raise ValueError(f"frequency_resolution {res:g} Hz needs segments of {int(fs / res)} "
                              f"samples; the signal has {n_time} ({n_time / fs:g} s), so use "
@@ -206,7 +181,7 @@ def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n
     else:
         options = {}
         if frequency_resolution is not None:
-            res = _hz(frequency_resolution, "frequency_resolution")
+            res = hertz("frequency_resolution", frequency_resolution)
             if res < 2.0 * fs / n_time:
                 raise ValueError(f"frequency_resolution {res:g} Hz is narrower than the multitaper "
                                  f"minimum 2/T = {2.0 * fs / n_time:g} Hz for {n_time / fs:g} s")

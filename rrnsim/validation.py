@@ -2,8 +2,10 @@
 import operator
 
 import numpy as np
+import quantities as pq
 
-__all__ = ["as_input", "count", "number", "positive", "modulation_frequency", "frequency_range"]
+__all__ = ["as_input", "count", "number", "positive", "modulation_frequency", "frequency_range",
+           "in_hz", "hertz"]
 
 
 def count(name, value, minimum=1):
@@ -79,3 +81,30 @@ def frequency_range(name, value, fs):
     if low > high:
         raise ValueError(f"{name} must be (low, high) with low <= high, got {value!r}")
     return low, high
+
+
+def in_hz(name, value, allow_period=False):
+    """Magnitude (Hz) of a number, array or ``quantities`` value; with ``allow_period`` a time is
+    read as a sampling interval (1/period). Other units are an error naming ``name``."""
+    if not isinstance(value, pq.Quantity):
+        return value
+    dims = value.dimensionality.simplified
+    if dims == pq.Hz.dimensionality.simplified:
+        return value.rescale(pq.Hz).magnitude
+    if allow_period and dims == pq.s.dimensionality.simplified:
+        return 1.0 / value.rescale(pq.s).magnitude
+    kinds = "a rate (e.g. Hz) or a sampling interval (e.g. ms)" if allow_period else "in Hz"
+    got = value if value.size == 1 else f"units {value.dimensionality}"
+    raise ValueError(f"{name} must be {kinds}, got {got}")
+
+
+def hertz(name, value, allow_period=False):
+    """A positive, finite scalar in Hz (see :func:`in_hz`), else ValueError naming it."""
+    magnitude = in_hz(name, value, allow_period)
+    try:
+        hz = float(magnitude)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number in Hz, got {value!r}") from None
+    if not np.isfinite(hz) or hz <= 0:
+        raise ValueError(f"{name} must be a positive, finite number in Hz, got {value}")
+    return hz

@@ -51,7 +51,7 @@ import neo
 import numpy as np
 import quantities as pq
 
-from ..validation import count
+from ..validation import count, hertz
 
 __all__ = ["ping_network", "autocorrelation_frequency", "population_rate", "PING_DEFAULTS"]
 
@@ -137,21 +137,6 @@ def _quantity(value, unit, name, positive=False, nonnegative=False):
     return magnitude if unit is None else magnitude * unit
 
 
-
-def _rate_hz(value, name):
-    """A positive, finite rate in Hz from a number or a ``quantities`` frequency."""
-    if isinstance(value, pq.Quantity):
-        try:
-            value = value.rescale(pq.Hz).magnitude
-        except ValueError:
-            raise ValueError(f"{name} must be a frequency (Hz), got {value}") from None
-    try:
-        hz = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number in Hz, got {value!r}") from None
-    if not np.isfinite(hz) or hz <= 0:
-        raise ValueError(f"{name} must be a positive, finite number in Hz, got {value!r}")
-    return hz
 
 
 def _peak_factor(tau_rise, tau_decay):
@@ -241,7 +226,7 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
     tau_inh_decay = _quantity(tau_inh_decay, b2.ms, "tau_inh_decay", positive=True)
     drive = _quantity(drive, b2.mV, "drive")
     drive_inh = _quantity(drive_inh, b2.mV, "drive_inh")
-    fs = _rate_hz(fs, "fs")
+    fs = hertz("fs", fs)
     n_bins = int(round(float(duration / b2.second) * fs))
     if n_bins < 1 or abs(float(duration / b2.second) * fs - n_bins) > 1e-6:
         raise ValueError(f"duration {duration} must be a whole number of 1/fs = {1 / fs:g} s bins")
@@ -390,14 +375,14 @@ def autocorrelation_frequency(rate, fs=None, min_correlation=None):
         ``min_correlation`` (no rhythm: e.g. noise, or a flat or purely decaying autocorrelation).
     """
     if isinstance(rate, neo.AnalogSignal):
-        own_fs = _rate_hz(rate.sampling_rate, "sampling_rate")
-        if fs is not None and not np.isclose(_rate_hz(fs, "fs"), own_fs):
+        own_fs = hertz("sampling_rate", rate.sampling_rate)
+        if fs is not None and not np.isclose(hertz("fs", fs), own_fs):
             raise ValueError(f"fs={fs} disagrees with the signal's sampling rate {own_fs:g} Hz")
         fs, x = own_fs, np.asarray(rate.magnitude).T
     else:
         if fs is None:
             raise ValueError("fs (Hz) is required for an array rate")
-        fs = _rate_hz(fs, "fs")
+        fs = hertz("fs", fs)
         x = np.asarray(rate.magnitude if isinstance(rate, pq.Quantity) else rate)
     if x.dtype.kind not in "biuf":
         raise ValueError(f"rate must be numeric, got dtype {x.dtype}")
