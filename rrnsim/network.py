@@ -8,7 +8,7 @@ from .engines import discrete
 from .specs import load_spec
 from .validation import as_input
 
-__all__ = ["RRN", "RunResult", "as_input"]
+__all__ = ["RRN", "RunResult"]
 
 _BLOCK = 2048  # samples per block: bounds the memory of converted inputs, noise and states
 
