@@ -202,7 +202,8 @@ class RRNClassifier:
         omega_p, beta_p = net.paper_constants
         w1, w2 = net.w1, net.w2
         out = discrete.simulate(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
-                                net.fs, record=True, record_gates=True, n_windows=self._n_windows)
+                                net.fs, record=True, record_gates=True, n_windows=self._n_windows,
+                                skip_silent=not self.train_nodes)
         F = self._summaries_to_features(out)
         logits, (bn_cache, ro_cache) = self._scores(F, training=True)
         loss, d_logits = cross_entropy(logits, y, self.label_smoothing)
@@ -220,7 +221,8 @@ class RRNClassifier:
             d_wx = d_F[:, K:K + W * K].reshape(n, W, K)
             d_wq = d_F[:, K + W * K:].reshape(n, W, K)
         g_osc = discrete.backward(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
-                                  net.fs, out["states"], out["gates"], d_power, d_wx, d_wq)
+                                  net.fs, out["states"], out["gates"], d_power, d_wx, d_wq,
+                                  nodes=self.train_nodes)
         if self.train_recurrent:
             grads["w_res"] = g_osc["w_res"] * (1 - np.eye(K))
         if self.train_input:

@@ -166,7 +166,7 @@ class RRN:
             noise = self.drive_noise(rng, u.shape[0], u.shape[1])
             yield discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling, omega_p,
                                     beta_p, self.fs, noise=noise, record=record,
-                                    n_windows=n_windows)
+                                    n_windows=n_windows, skip_silent=not record)
 
     def run(self, X, engine="discrete", **engine_options):
         """Node states driven by inputs ``X`` (batch, time[, channels]).

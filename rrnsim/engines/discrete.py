@@ -28,17 +28,76 @@ def _tanh(z):
 
 
 @njit(cache=True, inline="always")
+def _silent(u, b, n):
+    """Whether sample b has no input at step n (all channels zero)."""
+    for c in range(u.shape[2]):
+        if u[b, n, c] != 0.0:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
 def _node_input(w_in, u, b, n, out):
-    """Fill ``out`` (K,) with ``W_in @ u[b, n]``; return whether any of it is non-zero."""
-    active = False
+    """Fill ``out`` (K,) with ``W_in @ u[b, n]``."""
     for k in range(out.shape[0]):
         s = 0.0
         for c in range(u.shape[2]):
             s += w_in[k, c] * u[b, n, c]
         out[k] = s
-        if s != 0.0:
-            active = True
-    return active
+
+
+@njit(cache=True)
+def _silent_propagators(w1, w2, a, c, n_max):
+    """Closed forms for stretches of k = 0..n_max steps without drive, per node (K, n_max + 1, ...).
+
+    With S = (x[n-1], x[n-2]) before the stretch, M = [[w1, w2], [1, 0]], h = (a, -c) (so that
+    q = h @ (x[m], x[m-1])) and Q = e1 e1' + h h' (so that x**2 + q**2 = S' Q S):
+    ``power[k]`` = sum_{j=1..k} (M^j)' Q M^j  (entries 00, 01, 11: the stretch's sum of A**2 is
+    S' power S); ``sums[k]`` = rows e1' and h' of sum_{j=1..k} M^j (sums of x and q);
+    ``step[k]`` = M^k; for the adjoint, ``back[k]`` = sum_{j<k} (M^j)' Q M^(j+1) and
+    ``back_const[k]`` = sum_{j<k} (M^j)'.
+    """
+    n_node = w1.shape[0]
+    power = np.zeros((n_node, n_max + 1, 3))
+    sums = np.zeros((n_node, n_max + 1, 2, 2))
+    step = np.zeros((n_node, n_max + 1, 2, 2))
+    back = np.zeros((n_node, n_max + 1, 2, 2))
+    back_const = np.zeros((n_node, n_max + 1, 2, 2))
+    for k in range(n_node):
+        h0, h1 = a[k], -c[k]
+        q00, q01, q11 = 1.0 + h0 * h0, h0 * h1, h1 * h1
+        m00, m01, m10, m11 = 1.0, 0.0, 0.0, 1.0        # M^(j-1)
+        for j in range(1, n_max + 1):
+            # QM = Q M^j with M^j = M @ M^(j-1)
+            n00 = w1[k] * m00 + w2[k] * m10
+            n01 = w1[k] * m01 + w2[k] * m11
+            n10, n11 = m00, m01
+            qm00 = q00 * n00 + q01 * n10
+            qm01 = q00 * n01 + q01 * n11
+            qm10 = q01 * n00 + q11 * n10
+            qm11 = q01 * n01 + q11 * n11
+            # back[j] = back[j-1] + (M^(j-1))' Q M^j
+            back[k, j, 0, 0] = back[k, j - 1, 0, 0] + m00 * qm00 + m10 * qm10
+            back[k, j, 0, 1] = back[k, j - 1, 0, 1] + m00 * qm01 + m10 * qm11
+            back[k, j, 1, 0] = back[k, j - 1, 1, 0] + m01 * qm00 + m11 * qm10
+            back[k, j, 1, 1] = back[k, j - 1, 1, 1] + m01 * qm01 + m11 * qm11
+            back_const[k, j, 0, 0] = back_const[k, j - 1, 0, 0] + m00
+            back_const[k, j, 0, 1] = back_const[k, j - 1, 0, 1] + m10
+            back_const[k, j, 1, 0] = back_const[k, j - 1, 1, 0] + m01
+            back_const[k, j, 1, 1] = back_const[k, j - 1, 1, 1] + m11
+            # power[j] = power[j-1] + (M^j)' Q M^j
+            power[k, j, 0] = power[k, j - 1, 0] + n00 * qm00 + n10 * qm10
+            power[k, j, 1] = power[k, j - 1, 1] + n00 * qm01 + n10 * qm11
+            power[k, j, 2] = power[k, j - 1, 2] + n01 * qm01 + n11 * qm11
+            sums[k, j, 0, 0] = sums[k, j - 1, 0, 0] + n00
+            sums[k, j, 0, 1] = sums[k, j - 1, 0, 1] + n01
+            sums[k, j, 1, 0] = sums[k, j - 1, 1, 0] + h0 * n00 + h1 * n10
+            sums[k, j, 1, 1] = sums[k, j - 1, 1, 1] + h0 * n01 + h1 * n11
+            step[k, j, 0, 0], step[k, j, 0, 1] = n00, n01
+            step[k, j, 1, 0], step[k, j, 1, 1] = n10, n11
+            m00, m01, m10, m11 = n00, n01, n10, n11
+        step[k, 0, 0, 0] = step[k, 0, 1, 1] = 1.0
+    return power, sums, step, back, back_const
 
 
 @njit(cache=True, inline="always")
@@ -55,72 +114,105 @@ def _gates(coupling, x1, x2, g, omega_p, beta_p, fs, out):
 
 @njit(parallel=True, cache=True)
 def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, window_of, n_windows,
-              states, gates, power, window_x, window_q):
+              skip, states, gates, power, window_x, window_q):
     n_batch, n_time, _ = u.shape
     n_node = w1.shape[0]
     record = states.shape[0] > 0
     record_gates = gates.shape[0] > 0
     noisy = noise.shape[0] > 0
+    skip = skip and not noisy and coupling != 2    # only then is an input-free step drive-free
     inv_omega_p = 1.0 / omega_p     # a multiply per step instead of a division
+    run_power, run_sums, run_step, _, _ = _silent_propagators(
+        w1, w2, (fs + beta_p) * inv_omega_p, fs * inv_omega_p, n_time if skip else 0)
     for b in prange(n_batch):
         x1 = np.zeros(n_node)       # x[n-1]
         x2 = np.zeros(n_node)       # x[n-2]
-        g = np.empty(n_node)
+        g = np.zeros(n_node)
         gate = np.zeros(n_node)
         acc = np.zeros(n_node)
         sum_x = np.zeros(n_node)    # sums over the current window
         sum_q = np.zeros(n_node)
-        for n in range(n_time):
-            active = _node_input(w_in, u, b, n, g)  # without input the gated coupling is zero
-            couple = coupling == 2 or (coupling == 1 and active)
-            if couple:
-                _gates(coupling, x1, x2, g, omega_p, beta_p, fs, gate)
-                if record_gates:
-                    gates[b, n, :] = gate   # read back only where the input is non-zero
-            for k in range(n_node):
-                drive = g[k]
+        n = 0
+        while n < n_time:
+            silent = _silent(u, b, n)
+            if skip and silent:     # jump over the input-free stretch n..end-1 in closed form
+                end = n + 1
+                while end < n_time and window_of[end] == window_of[n] and _silent(u, b, end):
+                    end += 1
+                m = end - n
+                for k in range(n_node):
+                    p, r = x1[k], x2[k]
+                    acc[k] += (run_power[k, m, 0] * p * p + 2.0 * run_power[k, m, 1] * p * r
+                               + run_power[k, m, 2] * r * r)
+                    sum_x[k] += run_sums[k, m, 0, 0] * p + run_sums[k, m, 0, 1] * r
+                    sum_q[k] += run_sums[k, m, 1, 0] * p + run_sums[k, m, 1, 1] * r
+                    x1[k] = run_step[k, m, 0, 0] * p + run_step[k, m, 0, 1] * r
+                    x2[k] = run_step[k, m, 1, 0] * p + run_step[k, m, 1, 1] * r
+                n = end - 1
+                if record:          # the adjoint reads the states only around driven steps
+                    states[b, n, :] = x1
+                    if m > 1:
+                        states[b, n - 1, :] = x2
+            else:
+                if silent:
+                    g[:] = 0.0
+                else:
+                    _node_input(w_in, u, b, n, g)
+                couple = coupling == 2 or (coupling == 1 and not silent)
                 if couple:
-                    for j in range(n_node):
-                        drive += w_res[k, j] * gate[j]
-                if noisy:
-                    drive += noise[b, n, k]
-                x = w1[k] * x1[k] + w2[k] * x2[k] + drive
-                quadrature = ((x - x1[k]) * fs + beta_p[k] * x) * inv_omega_p[k]
-                acc[k] += x * x + quadrature * quadrature
-                sum_x[k] += x
-                sum_q[k] += quadrature
-                x2[k] = x1[k]
-                x1[k] = x
-            if record:
-                states[b, n, :] = x1
+                    _gates(coupling, x1, x2, g, omega_p, beta_p, fs, gate)
+                    if record_gates:
+                        gates[b, n, :] = gate   # read back only where there is input
+                for k in range(n_node):
+                    drive = g[k]
+                    if couple:
+                        for j in range(n_node):
+                            drive += w_res[k, j] * gate[j]
+                    if noisy:
+                        drive += noise[b, n, k]
+                    x = w1[k] * x1[k] + w2[k] * x2[k] + drive
+                    quadrature = ((x - x1[k]) * fs + beta_p[k] * x) * inv_omega_p[k]
+                    acc[k] += x * x + quadrature * quadrature
+                    sum_x[k] += x
+                    sum_q[k] += quadrature
+                    x2[k] = x1[k]
+                    x1[k] = x
+                if record:
+                    states[b, n, :] = x1
             if n_windows > 0 and (n + 1 == n_time or window_of[n + 1] != window_of[n]):
                 window_x[b, window_of[n], :] = sum_x
                 window_q[b, window_of[n], :] = sum_q
                 sum_x[:] = 0.0
                 sum_q[:] = 0.0
+            n += 1
         for k in range(n_node):
             power[b, k] = acc[k] / n_time
 
 
 @njit(parallel=True, cache=True)
 def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, window_len,
-              d_power, d_window_x, d_window_q, g_w_in, g_w1, g_w2, g_w_res, g_a, g_c):
+              nodes, d_power, d_window_x, d_window_q, g_w_in, g_w1, g_w2, g_w_res, g_a, g_c):
     """Adjoint of :func:`_simulate` (gated or no coupling) for one batch; per-sample gradients.
 
     ``a, c``: the quadrature q[n] = a*x[n] - c*x[n-1] (a = (fs + beta_p)/omega_p, c = fs/omega_p).
-    ``d_*``: dL/d(feature). Outputs ``g_*[b]``: dL/d(parameter) contributed by sample b.
+    ``d_*``: dL/d(feature). Outputs ``g_*[b]``: dL/d(parameter) contributed by sample b; the
+    node parameters' (w1, w2, a, c) only when ``nodes``. Without ``nodes``, input-free stretches
+    are crossed in closed form, reading the states only where :func:`_simulate` with ``skip``
+    wrote them.
     """
     n_batch, n_time, n_chan = u.shape
     n_node = w1.shape[0]
     n_windows = window_len.shape[0]
+    _, _, run_step, run_back, run_back_const = _silent_propagators(
+        w1, w2, a, c, 0 if nodes else n_time)
     for b in prange(n_batch):
-        lam1 = np.zeros(n_node)     # dL/d drive[n+1]
-        lam2 = np.zeros(n_node)     # dL/d drive[n+2]
+        # state adjoint dL/d(x[n+1], x[n]) as the loop reaches step n: (lam_x, lam_p)
+        lam_x = np.zeros(n_node)
+        lam_p = np.zeros(n_node)
         carry = np.zeros(n_node)    # dL/dx[n] through gate[n+1] = tanh(x[n]*g[n+1])
-        d = np.empty(n_node)
+        d = np.empty(n_node)        # dL/d drive[n] = dL/dx[n]
         g = np.empty(n_node)
         s = np.empty(n_node)
-        dq_next = np.zeros(n_node)  # dL/dq[n+1] from the window means
         scale = 2.0 * d_power[b] / n_time
         gw1 = np.zeros(n_node)
         gw2 = np.zeros(n_node)
@@ -134,52 +226,79 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
             for k in range(n_node):
                 dwx[w, k] = d_window_x[b, w, k] / window_len[w]
                 dwq[w, k] = d_window_q[b, w, k] / window_len[w]
-        for n in range(n_time - 1, -1, -1):
+        n = n_time - 1
+        while n >= 0:
             w = window_of[n]
+            silent = _silent(u, b, n)
+            if silent and not nodes:    # the input-free stretch start..n in closed form
+                start = n
+                while start > 0 and window_of[start - 1] == w and _silent(u, b, start - 1):
+                    start -= 1
+                m = n + 1 - start
+                for k in range(n_node):
+                    p = states[b, start - 1, k] if start >= 1 else 0.0
+                    r = states[b, start - 2, k] if start >= 2 else 0.0
+                    # adjoint arriving from step n+1: M' lam + (carry, 0)
+                    psi0 = w1[k] * lam_x[k] + lam_p[k] + carry[k]
+                    psi1 = w2[k] * lam_x[k]
+                    f0, f1 = 0.0, 0.0   # the window means' constant gradient (dwx + a dwq, -c dwq)
+                    if n_windows > 0:
+                        f0 = dwx[w, k] + a[k] * dwq[w, k]
+                        f1 = -c[k] * dwq[w, k]
+                    lam_x[k] = (scale[k] * (run_back[k, m, 0, 0] * p + run_back[k, m, 0, 1] * r)
+                                + run_back_const[k, m, 0, 0] * f0 + run_back_const[k, m, 0, 1] * f1
+                                + run_step[k, m - 1, 0, 0] * psi0 + run_step[k, m - 1, 1, 0] * psi1)
+                    lam_p[k] = (scale[k] * (run_back[k, m, 1, 0] * p + run_back[k, m, 1, 1] * r)
+                                + run_back_const[k, m, 1, 0] * f0 + run_back_const[k, m, 1, 1] * f1
+                                + run_step[k, m - 1, 0, 1] * psi0 + run_step[k, m - 1, 1, 1] * psi1)
+                    carry[k] = 0.0
+                n = start - 1
+                continue
             for k in range(n_node):
                 x = states[b, n, k]
                 xm1 = states[b, n - 1, k] if n >= 1 else 0.0
-                xm2 = states[b, n - 2, k] if n >= 2 else 0.0
                 q = a[k] * x - c[k] * xm1
                 dq = scale[k] * q       # dL/dq[n] from power (q**2) ...
                 dx = scale[k] * x       # ... and dL/dx[n] directly (x**2)
                 if n_windows > 0:
                     dq += dwq[w, k]
                     dx += dwx[w, k]
-                ga[k] += dq * x
-                gc[k] -= dq * xm1
-                d[k] = (dx + a[k] * dq - c[k] * dq_next[k]
-                        + w1[k] * lam1[k] + w2[k] * lam2[k] + carry[k])
-                dq_next[k] = dq
-                gw1[k] += d[k] * xm1
-                gw2[k] += d[k] * xm2
-            active = _node_input(w_in, u, b, n, g)
-            if coupling == 1 and active:
-                for j in range(n_node):
-                    acc = 0.0
-                    for k in range(n_node):
-                        acc += w_res[k, j] * d[k]
-                    s[j] = acc
-                for k in range(n_node):
-                    for j in range(n_node):
-                        gwr[k, j] += d[k] * gates[b, n, j]
-                for j in range(n_node):
-                    xm1 = states[b, n - 1, j] if n >= 1 else 0.0
-                    slope = s[j] * (1.0 - gates[b, n, j] ** 2)
-                    carry[j] = slope * g[j]
-                    dg = d[j] + slope * xm1
-                    for ch in range(n_chan):
-                        gwi[j, ch] += dg * u[b, n, ch]
-            else:
+                d[k] = dx + a[k] * dq + w1[k] * lam_x[k] + lam_p[k] + carry[k]
+                lam_p[k] = w2[k] * lam_x[k] - c[k] * dq
+                lam_x[k] = d[k]
+                if nodes:
+                    xm2 = states[b, n - 2, k] if n >= 2 else 0.0
+                    ga[k] += dq * x
+                    gc[k] -= dq * xm1
+                    gw1[k] += d[k] * xm1
+                    gw2[k] += d[k] * xm2
+            if silent:
                 for j in range(n_node):
                     carry[j] = 0.0
-                if active:
+            else:
+                _node_input(w_in, u, b, n, g)
+                if coupling == 1:
                     for j in range(n_node):
+                        acc = 0.0
+                        for k in range(n_node):
+                            acc += w_res[k, j] * d[k]
+                        s[j] = acc
+                    for k in range(n_node):
+                        for j in range(n_node):
+                            gwr[k, j] += d[k] * gates[b, n, j]
+                    for j in range(n_node):
+                        xm1 = states[b, n - 1, j] if n >= 1 else 0.0
+                        slope = s[j] * (1.0 - gates[b, n, j] ** 2)
+                        carry[j] = slope * g[j]
+                        dg = d[j] + slope * xm1
+                        for ch in range(n_chan):
+                            gwi[j, ch] += dg * u[b, n, ch]
+                else:
+                    for j in range(n_node):
+                        carry[j] = 0.0
                         for ch in range(n_chan):
                             gwi[j, ch] += d[j] * u[b, n, ch]
-            for k in range(n_node):
-                lam2[k] = lam1[k]
-                lam1[k] = d[k]
+            n -= 1
         g_w1[b] = gw1
         g_w2[b] = gw2
         g_a[b] = ga
@@ -200,7 +319,7 @@ def window_index(n_time, n_windows):
 
 
 def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, record=True,
-             n_windows=0, record_gates=False):
+             n_windows=0, record_gates=False, skip_silent=False):
     """Run the recursion on one block of samples.
 
     Parameters
@@ -213,6 +332,10 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     n_windows : int — also return the mean of x and of the quadrature
         ``q = ((x[n] - x[n-1])*fs + beta_p*x)/omega_p`` in ``n_windows`` consecutive windows
     record_gates : bool — also return each step's coupling outputs (for back-propagation)
+    skip_silent : bool — cross stretches without input in closed form (coupling "gated" or
+        "none", no noise; equal to stepping up to rounding, and faster for sparse input such as
+        spike trains). The recorded states are then written only around the steps with input:
+        enough for :func:`backward` with ``nodes=False``, not for reading.
 
     Returns
     -------
@@ -231,7 +354,8 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     _simulate(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling],
               np.empty((0, 0, 0)) if noise is None else noise, omega_p, beta_p, float(fs),
-              window_of, n_windows, out["states"], out["gates"], out["power"], out["window_x"],
+              window_of, n_windows, skip_silent, out["states"], out["gates"], out["power"],
+              out["window_x"],
               out["window_q"])
     if n_windows:
         out["window_x"] /= window_len[:, None]
@@ -246,13 +370,15 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
 
 
 def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gates, d_power,
-             d_window_x=None, d_window_q=None):
+             d_window_x=None, d_window_q=None, nodes=True):
     """Gradients of a loss through :func:`simulate` (coupling "gated" or "none", no noise).
 
     ``d_power`` (batch, K) and optionally ``d_window_x``, ``d_window_q`` (batch, W, K) are the
     loss's derivatives with respect to those outputs. Returns a dict of gradients summed over
     the batch: ``w_in`` (K, C), ``w_res`` (K, K) (diagonal included: mask it if it is fixed),
-    ``w1``, ``w2`` (K,) — through the recursion and through omega_p, beta_p of the features.
+    and with ``nodes`` ``w1``, ``w2`` (K,) — through the recursion and through omega_p, beta_p
+    of the features. ``nodes`` needs every state (``simulate(..., skip_silent=False)``);
+    without it the adjoint crosses input-free stretches in closed form.
     """
     if coupling not in ("gated", "none"):
         raise ValueError(f"back-propagation supports coupling 'gated' or 'none', got {coupling!r}")
@@ -268,10 +394,12 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
          "a": np.zeros((n_batch, K)), "c": np.zeros((n_batch, K))}
     _backward(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling], a, c, states,
-              gates, window_of, window_len, np.ascontiguousarray(d_power),
+              gates, window_of, window_len, bool(nodes), np.ascontiguousarray(d_power),
               np.ascontiguousarray(d_window_x), np.ascontiguousarray(d_window_q),
               g["w_in"], g["w1"], g["w2"], g["w_res"], g["a"], g["c"])
     g = {k: v.sum(axis=0) for k, v in g.items()}
+    if not nodes:
+        return {"w_in": g["w_in"], "w_res": g["w_res"]}
     # a = (fs + beta_p)/omega_p and c = fs/omega_p depend on w1, w2 through the paper's constants
     w1_, w2_ = np.asarray(w1), np.asarray(w2)
     dt = 1.0 / fs
