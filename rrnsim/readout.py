@@ -5,7 +5,7 @@ the cache and returns the input gradient and a dict of parameter gradients. Arra
 (batch, features) in, (batch, classes) out.
 """
 import numpy as np
-from scipy.special import log_softmax, logsumexp, softmax
+from scipy.special import log_softmax
 
 __all__ = ["BatchNorm", "MixtureReadout", "cross_entropy"]
 
@@ -71,7 +71,12 @@ class MixtureReadout:
         scores = np.einsum("bd,cmd->bcm", z, params["weight"]) + params["bias"]
         if self.components == 1:
             return scores[:, :, 0], (z, None)
-        return logsumexp(scores, axis=2) - np.log(self.components), (z, softmax(scores, axis=2))
+        # log-sum-exp over the components and their responsibilities, from one exp
+        top = scores.max(axis=2, keepdims=True)
+        weights = np.exp(scores - top)
+        total = weights.sum(axis=2, keepdims=True)
+        logits = (top + np.log(total))[:, :, 0] - np.log(self.components)
+        return logits, (z, weights / total)
 
     @staticmethod
     def backward(d_logits, params, cache):
