@@ -220,8 +220,11 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
         gc = np.zeros(n_node)
         gwr = np.zeros((n_node, n_node))
         gwi = np.zeros((n_node, n_chan))
-        dwx = np.empty((n_windows, n_node))   # dL/dx[n], dL/dq[n] from the window means
-        dwq = np.empty((n_windows, n_node))
+        dq = np.empty(n_node)
+        zero = np.zeros(n_node)
+        # dL/dx[n], dL/dq[n] from the window means (one row of zeros without windows)
+        dwx = np.zeros((max(n_windows, 1), n_node))
+        dwq = np.zeros((max(n_windows, 1), n_node))
         for w in range(n_windows):
             for k in range(n_node):
                 dwx[w, k] = d_window_x[b, w, k] / window_len[w]
@@ -241,10 +244,8 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                     # adjoint arriving from step n+1: M' lam + (carry, 0)
                     psi0 = w1[k] * lam_x[k] + lam_p[k] + carry[k]
                     psi1 = w2[k] * lam_x[k]
-                    f0, f1 = 0.0, 0.0   # the window means' constant gradient (dwx + a dwq, -c dwq)
-                    if n_windows > 0:
-                        f0 = dwx[w, k] + a[k] * dwq[w, k]
-                        f1 = -c[k] * dwq[w, k]
+                    f0 = dwx[w, k] + a[k] * dwq[w, k]   # the window means' gradient
+                    f1 = -c[k] * dwq[w, k]
                     lam_x[k] = (scale[k] * (run_back[k, m, 0, 0] * p + run_back[k, m, 0, 1] * r)
                                 + run_back_const[k, m, 0, 0] * f0 + run_back_const[k, m, 0, 1] * f1
                                 + run_step[k, m - 1, 0, 0] * psi0 + run_step[k, m - 1, 1, 0] * psi1)
@@ -254,24 +255,24 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                     carry[k] = 0.0
                 n = start - 1
                 continue
+            x = states[b, n]
+            xm1 = states[b, n - 1] if n >= 1 else zero
             for k in range(n_node):
-                x = states[b, n, k]
-                xm1 = states[b, n - 1, k] if n >= 1 else 0.0
-                q = a[k] * x - c[k] * xm1
-                dq = scale[k] * q       # dL/dq[n] from power (q**2) ...
-                dx = scale[k] * x       # ... and dL/dx[n] directly (x**2)
-                if n_windows > 0:
-                    dq += dwq[w, k]
-                    dx += dwx[w, k]
-                d[k] = dx + a[k] * dq + w1[k] * lam_x[k] + lam_p[k] + carry[k]
-                lam_p[k] = w2[k] * lam_x[k] - c[k] * dq
-                lam_x[k] = d[k]
-                if nodes:
-                    xm2 = states[b, n - 2, k] if n >= 2 else 0.0
-                    ga[k] += dq * x
-                    gc[k] -= dq * xm1
-                    gw1[k] += d[k] * xm1
-                    gw2[k] += d[k] * xm2
+                # dL/dq[n] and dL/dx[n] from the power (x**2 + q**2) and the window means
+                dq_k = scale[k] * (a[k] * x[k] - c[k] * xm1[k]) + dwq[w, k]
+                d_k = (scale[k] * x[k] + dwx[w, k] + a[k] * dq_k
+                       + w1[k] * lam_x[k] + lam_p[k] + carry[k])
+                lam_p[k] = w2[k] * lam_x[k] - c[k] * dq_k
+                lam_x[k] = d_k
+                d[k] = d_k
+                dq[k] = dq_k
+            if nodes:
+                xm2 = states[b, n - 2] if n >= 2 else zero
+                for k in range(n_node):
+                    ga[k] += dq[k] * x[k]
+                    gc[k] -= dq[k] * xm1[k]
+                    gw1[k] += d[k] * xm1[k]
+                    gw2[k] += d[k] * xm2[k]
             if silent:
                 for j in range(n_node):
                     carry[j] = 0.0
@@ -287,10 +288,9 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                         for j in range(n_node):
                             gwr[k, j] += d[k] * gates[b, n, j]
                     for j in range(n_node):
-                        xm1 = states[b, n - 1, j] if n >= 1 else 0.0
                         slope = s[j] * (1.0 - gates[b, n, j] ** 2)
                         carry[j] = slope * g[j]
-                        dg = d[j] + slope * xm1
+                        dg = d[j] + slope * xm1[j]
                         for ch in range(n_chan):
                             gwi[j, ch] += dg * u[b, n, ch]
                 else:
