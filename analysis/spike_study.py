@@ -20,7 +20,8 @@ import numpy as np
 from rrnsim import IdealObserver, RRNClassifier
 from rrnsim.data import bands_task, bin_block, spike_task
 
-MODELS = {"default": {}, "paper": {"features": "power", "lr": 3e-3}}
+MODELS = {"default": {}, "paper": {"features": "power", "lr": 3e-3},
+          "products": {"windows": 4, "products": 2, "refit_alpha": 100.0}}
 
 
 def task_data(task, n_trials, seed):

@@ -12,17 +12,18 @@ import numpy as np
 from scipy.special import expit, logit
 
 from . import __version__
-from .engines import discrete
+from .engines import discrete, products as state_products
 from .io import load_arrays, save_arrays
 from .network import RRN
 from .validation import as_input, count
 from .optim import AdamW, clip_grad_norm, one_cycle_lr
-from .readout import BatchNorm, MixtureReadout, cross_entropy
+from .readout import BatchNorm, MixtureReadout, cross_entropy, ridge_refit
 from .specs import load_spec
 
 __all__ = ["RRNClassifier", "FEATURES"]
 
-#: Feature sets: the paper's mean A**2 per node, or log power plus phase-keeping window means.
+#: Feature sets: the paper's mean A**2 per node, or log power plus phase-keeping window means
+#: (plus, with ``products``, the time-averaged products of neighbouring nodes' states).
 FEATURES = ("power", "phase")
 _MAX_GRAD_NORM = 1.0
 _POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
@@ -44,6 +45,18 @@ class RRNClassifier:
     components : int or None
         Linear templates per class in the readout, combined by log-sum-exp (a mixture); ``None``
         is 1 for ``"power"`` (the paper's linear readout) and 2 for ``"phase"``.
+    products : int or None
+        With ``"phase"`` features, also the mean over time of the products of the state signals
+        x and q of every pair of nodes at most ``products`` apart in node order
+        (:mod:`rrnsim.engines.products`; 109 more features for 11 nodes and ``products=2``).
+        More accurate (sequential MNIST, spike task), about 5x slower to train: every state is
+        kept, so input-free stretches are stepped through. ``None``: none.
+    refit_alpha : float or None
+        After training (and the choice of the best epoch), refit the readout's weights and
+        biases on the trained network's normalised features of all the training data (the
+        validation split included) by L-BFGS, from the trained readout, minimising the mean
+        cross-entropy plus ``refit_alpha / n_samples * sum(weights**2)`` (a ridge prior whose
+        strength shrinks as the data grow); ``None``: keep the gradient-trained readout.
     train_recurrent : bool
         Train W_res (off-diagonal) by back-propagation through time; else only the normalisation
         and the readout train, on fixed oscillators (W_res stays at its random start, std
@@ -70,6 +83,7 @@ class RRNClassifier:
     """
 
     def __init__(self, spec="golden", features="phase", windows=2, components=None,
+                 products=None, refit_alpha=None,
                  train_recurrent=True, train_input=False, train_nodes=False, epochs=30,
                  batch_size=128, lr=3e-3, weight_decay=1e-2, label_smoothing=0.0,
                  validation_fraction=0.1, w_res_init=0.01, seed=0, verbose=True):
@@ -77,6 +91,8 @@ class RRNClassifier:
         self.features = features
         self.windows = windows
         self.components = components
+        self.products = products
+        self.refit_alpha = refit_alpha
         self.train_recurrent = train_recurrent
         self.train_input = train_input
         self.train_nodes = train_nodes
@@ -116,6 +132,13 @@ class RRNClassifier:
         return int(self.windows) if self.features == "phase" else 0
 
     @property
+    def _products_band(self):
+        """Band of the products features, or None (off; always off for "power")."""
+        if self.features != "phase" or self.products is None:
+            return None
+        return int(self.products)
+
+    @property
     def _n_components(self):
         if self.components is not None:
             return int(self.components)
@@ -128,6 +151,10 @@ class RRNClassifier:
             count(name, getattr(self, name))
         if self.features == "phase" and int(self.windows) < 1:
             raise ValueError(f"windows must be >= 1 for 'phase' features, got {self.windows}")
+        if self._products_band is not None and self._products_band < 0:
+            raise ValueError(f"products must be None or >= 0, got {self.products}")
+        if self.refit_alpha is not None and not self.refit_alpha > 0:
+            raise ValueError(f"refit_alpha must be None or positive, got {self.refit_alpha}")
         if self._n_components < 1:
             raise ValueError(f"components must be >= 1, got {self.components}")
         if not 0 <= self.validation_fraction < 1:
@@ -152,8 +179,11 @@ class RRNClassifier:
         if self.features == "power":
             return out["power"]
         n = out["power"].shape[0]
-        return np.concatenate([np.log(out["power"] + _POWER_FLOOR), out["window_x"].reshape(n, -1),
-                               out["window_q"].reshape(n, -1)], axis=1)
+        parts = [np.log(out["power"] + _POWER_FLOOR), out["window_x"].reshape(n, -1),
+                 out["window_q"].reshape(n, -1)]
+        if self._products_band is not None:
+            parts.append(out["products"])
+        return np.concatenate(parts, axis=1)
 
     def _scores(self, F, training):
         z, bn_cache = BatchNorm().forward(F, {"scale": self.params_["bn_scale"],
@@ -187,6 +217,8 @@ class RRNClassifier:
                             w_res=w_res, w_in=np.ones((K, n_channels)), coupling=spec.coupling)
         net = self.network_
         n_features = K * (1 + 2 * self._n_windows)
+        if self._products_band is not None:
+            n_features += state_products.n_features(K, self._products_band)
         bn, self.bn_state_ = BatchNorm.init(n_features)
         readout = MixtureReadout(self._n_components).init(n_features, n_classes, rng)
         self.params_ = {"w_res": w_res, "w_in": net.w_in.copy(),
@@ -203,7 +235,10 @@ class RRNClassifier:
         w1, w2 = net.w1, net.w2
         out = discrete.simulate(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                 net.fs, record=True, record_gates=True, n_windows=self._n_windows,
-                                skip_silent=not self.train_nodes)
+                                skip_silent=not self.train_nodes and self._products_band is None)
+        if self._products_band is not None:
+            out["products"] = state_products.forward(out["states"], omega_p, beta_p, net.fs,
+                                                     self._products_band)
         F = self._summaries_to_features(out)
         logits, (bn_cache, ro_cache) = self._scores(F, training=True)
         loss, d_logits = cross_entropy(logits, y, self.label_smoothing)
@@ -219,7 +254,15 @@ class RRNClassifier:
         else:
             d_power = d_F[:, :K] / (out["power"] + _POWER_FLOOR)
             d_wx = d_F[:, K:K + W * K].reshape(n, W, K)
-            d_wq = d_F[:, K + W * K:].reshape(n, W, K)
+            d_wq = d_F[:, K + W * K:K + 2 * W * K].reshape(n, W, K)
+            if self._products_band is not None:
+                # per-step adjoints, as windows of one step: each window mean's spread over its
+                # steps, plus the products' derivatives with respect to x[n] and q[n]
+                lengths = discrete.window_index(u.shape[1], W)[1].astype(np.int64)
+                d_wx = np.repeat(d_wx / lengths[:, None], lengths, axis=1)
+                d_wq = np.repeat(d_wq / lengths[:, None], lengths, axis=1)
+                state_products.backward(out["states"], omega_p, beta_p, net.fs,
+                                        self._products_band, d_F[:, K + 2 * W * K:], d_wx, d_wq)
         g_osc = discrete.backward(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                   net.fs, out["states"], out["gates"], d_power, d_wx, d_wq,
                                   nodes=self.train_nodes)
@@ -292,9 +335,22 @@ class RRNClassifier:
                 best = (score, self._snapshot(), epoch + 1)
         self._restore(best[1])
         self.best_epoch_ = best[2]
+        if self.refit_alpha is not None:
+            self._refit(X, y_index)
         self.n_parameters_ = int(sum(self.params_[k].size for k in trainable)
                                  - (self.network_.n_nodes if "w_res" in trainable else 0))
         return self
+
+    def _refit(self, X, y_index):
+        """Refit the readout on the normalised features of all of ``X`` by L-BFGS with the L2
+        penalty ``refit_alpha / n`` (see the class docstring), from the trained readout."""
+        p = self.params_
+        z = BatchNorm().forward(self.transform(X), {"scale": p["bn_scale"], "shift": p["bn_shift"]},
+                                self.bn_state_, training=False)[0]
+        refit = ridge_refit(z, y_index, {"weight": p["readout_weight"], "bias": p["readout_bias"]},
+                            self.refit_alpha / len(y_index))
+        p["readout_weight"][...] = refit["weight"]
+        p["readout_bias"][...] = refit["bias"]
 
     def _snapshot(self):
         return ({k: v.copy() for k, v in self.params_.items()},
@@ -317,7 +373,8 @@ class RRNClassifier:
         """The features the readout sees, before normalisation: (samples, D) float64."""
         self._check_fitted()
         X = as_input(X, self.n_channels_)
-        return self._summaries_to_features(self.network_.summaries(X, self._n_windows))
+        return self._summaries_to_features(self.network_.summaries(X, self._n_windows,
+                                                                   self._products_band))
 
     def decision_function(self, X):
         """Class scores (logits), (samples, classes)."""

@@ -132,6 +132,7 @@ def _cmd_simulate(args):
 
 def _classifier_options(args):
     return dict(features=args.features, windows=args.windows, components=args.components,
+                products=args.products, refit_alpha=args.refit_alpha,
                 train_recurrent=not args.no_recurrent, train_input=args.train_input,
                 train_nodes=args.train_nodes, epochs=args.epochs, batch_size=args.batch_size,
                 lr=args.lr, weight_decay=args.weight_decay,
@@ -410,6 +411,11 @@ def build_parser():
                    help="readout features (phase; power is the paper's)")
     p.add_argument("--windows", type=int, help="windows of the phase features (2)")
     p.add_argument("--components", type=int, help="readout mixture components")
+    p.add_argument("--products", type=int, metavar="BAND",
+                   help="add the mean products of the states of nodes at most BAND apart "
+                        "(more accurate, about 5x slower; e.g. 2)")
+    p.add_argument("--refit-alpha", type=float, metavar="ALPHA",
+                   help="after training, refit the readout on all data with ridge ALPHA (e.g. 100)")
     p.add_argument("--no-recurrent", action="store_true",
                    help="train only normalisation and readout (fixed oscillators)")
     p.add_argument("--train-input", action="store_true", help="also train W_in")

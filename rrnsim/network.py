@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import oscillator
-from .engines import discrete
+from .engines import discrete, products as state_products
 from .specs import load_spec
 from .validation import as_input
 
@@ -197,15 +197,23 @@ class RRN:
         """
         return self.summaries(X)["power"]
 
-    def summaries(self, X, n_windows=0):
+    def summaries(self, X, n_windows=0, products=None):
         """Streamed summaries of the states (discrete engine), without keeping the states.
 
         Returns a dict: ``power`` (batch, K), the paper's mean A**2; with ``n_windows`` > 0 also
         ``window_x`` and ``window_q`` (batch, n_windows, K): the mean of x and of its quadrature
         ``q = (v + beta_p*x)/omega_p`` in consecutive equal windows of the run — they keep the
-        phase that the power discards.
+        phase that the power discards; with ``products`` (an int band) also ``products``
+        (batch, F): the mean products of the x and q of nodes at most ``products`` apart in node
+        order (:mod:`rrnsim.engines.products`).
         """
-        blocks = list(self._blocks(X, record=False, n_windows=n_windows))
+        omega_p, beta_p = self.paper_constants
+        blocks = []
+        for out in self._blocks(X, record=products is not None, n_windows=n_windows):
+            if products is not None:
+                out["products"] = state_products.forward(out.pop("states"), omega_p, beta_p,
+                                                         self.fs, products)
+            blocks.append(out)
         return {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
 
     def n_parameters(self, n_classes=10):

@@ -5,9 +5,10 @@ the cache and returns the input gradient and a dict of parameter gradients. Arra
 (batch, features) in, (batch, classes) out.
 """
 import numpy as np
+from scipy.optimize import minimize
 from scipy.special import log_softmax
 
-__all__ = ["BatchNorm", "MixtureReadout", "cross_entropy"]
+__all__ = ["BatchNorm", "MixtureReadout", "cross_entropy", "ridge_refit"]
 
 
 class BatchNorm:
@@ -68,7 +69,8 @@ class MixtureReadout:
                 else np.zeros((n_classes, M))}
 
     def forward(self, z, params):
-        scores = np.einsum("bd,cmd->bcm", z, params["weight"]) + params["bias"]
+        C, M, D = params["weight"].shape
+        scores = (z @ params["weight"].reshape(C * M, D).T).reshape(-1, C, M) + params["bias"]
         if self.components == 1:
             return scores[:, :, 0], (z, None)
         # log-sum-exp over the components and their responsibilities, from one exp
@@ -83,8 +85,10 @@ class MixtureReadout:
         z, responsibilities = cache
         d_scores = d_logits[:, :, None] if responsibilities is None \
             else d_logits[:, :, None] * responsibilities
-        grads = {"weight": np.einsum("bcm,bd->cmd", d_scores, z), "bias": d_scores.sum(0)}
-        return np.einsum("bcm,cmd->bd", d_scores, params["weight"]), grads
+        C, M, D = params["weight"].shape
+        d_scores = d_scores.reshape(-1, C * M)
+        grads = {"weight": (d_scores.T @ z).reshape(C, M, D), "bias": d_scores.sum(0).reshape(C, M)}
+        return d_scores @ params["weight"].reshape(C * M, D), grads
 
 
 def cross_entropy(logits, y, label_smoothing=0.0):
@@ -94,3 +98,26 @@ def cross_entropy(logits, y, label_smoothing=0.0):
     target[np.arange(n), y] += 1.0 - label_smoothing
     log_p = log_softmax(logits, axis=1)
     return -(target * log_p).sum() / n, (np.exp(log_p) - target) / n
+
+
+def ridge_refit(z, y, params, l2, max_iter=200):
+    """Refit a :class:`MixtureReadout` (``params``: weight (C, M, D), bias (C, M)) to features
+    ``z`` (n, D) and labels ``y`` (n,) by L-BFGS on the mean cross-entropy plus
+    ``l2 * sum(weight**2)``, starting from ``params``. Returns the new params."""
+    C, M, D = params["weight"].shape
+    readout = MixtureReadout(M)
+
+    def unpack(theta):
+        return {"weight": theta[:C * M * D].reshape(C, M, D), "bias": theta[C * M * D:].reshape(C, M)}
+
+    def loss_and_grad(theta):
+        p = unpack(theta)
+        logits, cache = readout.forward(z, p)
+        loss, d_logits = cross_entropy(logits, y)
+        grads = MixtureReadout.backward(d_logits, p, cache)[1]
+        return (loss + l2 * (p["weight"] ** 2).sum(),
+                np.concatenate([(grads["weight"] + 2 * l2 * p["weight"]).ravel(), grads["bias"].ravel()]))
+
+    result = minimize(loss_and_grad, np.concatenate([params["weight"].ravel(), params["bias"].ravel()]),
+                      jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    return unpack(result.x)

@@ -36,6 +36,26 @@ def test_fit_predict_score_on_a_rhythm_task(features):
     assert len(clf.history_) == 20 and 1 <= clf.best_epoch_ <= 20
 
 
+def test_products_features_and_readout_refit():
+    X, y = rhythm_task(n=200)
+    plain = small(epochs=3).fit(X, y)
+    clf = small(epochs=3, products=1).fit(X, y)
+    n_products = 3 * 5 + 4 * 4  # 5 nodes: x*x, x*q, q*q each; x/q cross products of 4 pairs
+    assert clf.transform(X).shape == (200, plain.transform(X).shape[1] + n_products)
+    refit = small(epochs=3, products=1, refit_alpha=10.0).fit(X, y)
+    # the same training; then only the readout moves, to a lower penalised training loss
+    np.testing.assert_array_equal(refit.transform(X), clf.transform(X))
+
+    def penalised_loss(model):
+        logits = model.decision_function(X)
+        log_p = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+        return (-log_p[np.arange(len(y)), y].mean()
+                + 10.0 / len(y) * (model.params_["readout_weight"] ** 2).sum())
+    assert penalised_loss(refit) < penalised_loss(clf)
+    X_test, y_test = rhythm_task(seed=1)
+    assert refit.score(X_test, y_test) > 0.8
+
+
 def test_string_labels_and_multichannel_input():
     X, y = rhythm_task()
     labels = np.array(["slow", "fast"])[y]
@@ -88,9 +108,10 @@ def test_trained_nodes_stay_stable_and_below_nyquist():
     assert np.all((net.radius > 0) & (net.radius < 1))
 
 
-def test_save_load_predicts_exactly_the_same(tmp_path):
+@pytest.mark.parametrize("options", [{}, {"products": 2, "refit_alpha": 1.0}])
+def test_save_load_predicts_exactly_the_same(tmp_path, options):
     X, y = rhythm_task()
-    clf = small().fit(X, y)
+    clf = small(**options).fit(X, y)
     path = clf.save(tmp_path / "model.npz")
     loaded = RRNClassifier.load(path)
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
@@ -123,6 +144,10 @@ def test_bad_settings_and_unfitted_use(tmp_path):
         small(features="spectral").fit(X, y)
     with pytest.raises(ValueError, match="epochs"):
         small(epochs=0).fit(X, y)
+    with pytest.raises(ValueError, match="products must be None or >= 0, got -1"):
+        small(products=-1).fit(X, y)
+    with pytest.raises(ValueError, match="refit_alpha must be None or positive, got 0"):
+        small(refit_alpha=0).fit(X, y)
     with pytest.raises(ValueError, match="not fitted"):
         small().predict(X)
     spec = tmp_path / "phase.toml"

@@ -5,12 +5,12 @@ import pytest
 from rrnsim.classifier import RRNClassifier
 
 
-def small_problem(features, train_nodes=True, seed=0):
+def small_problem(features, train_nodes=True, products=None, seed=0):
     """A fitted-shape classifier on a 4-node network, and one batch with zeros and two channels.
 
     Without ``train_nodes`` the engine crosses the input-free stretches in closed form."""
     rng = np.random.default_rng(seed)
-    clf = RRNClassifier(spec="e", features=features, windows=3, components=2,
+    clf = RRNClassifier(spec="e", features=features, windows=3, components=2, products=products,
                         train_recurrent=True, train_input=True, train_nodes=train_nodes,
                         w_res_init=0.3, seed=seed, verbose=False)
     u = rng.random((5, 40, 2)) * (rng.random((5, 40, 1)) < 0.5)
@@ -38,9 +38,9 @@ def central_difference(loss, p, idx, h):
 
 
 @pytest.mark.parametrize("train_nodes", [True, False])
-@pytest.mark.parametrize("features", ["power", "phase"])
-def test_every_gradient_matches_finite_differences(features, train_nodes):
-    clf, u, y = small_problem(features, train_nodes)
+@pytest.mark.parametrize("features, products", [("power", None), ("phase", None), ("phase", 1)])
+def test_every_gradient_matches_finite_differences(features, products, train_nodes):
+    clf, u, y = small_problem(features, train_nodes, products)
     _, grads = clf._gradients(u, y)
 
     def loss():
@@ -59,7 +59,7 @@ def test_every_gradient_matches_finite_differences(features, train_nodes):
         off = ~np.eye(K, dtype=bool) if name == "w_res" else np.ones(p.shape, dtype=bool)
         error = np.abs(grad - fd)[off]
         bound = 1e-6 * np.abs(fd)[off] + 1e-9 * np.abs(fd).max()
-        print(f"{features:>5} train_nodes={train_nodes:d} {name:>15}: "
+        print(f"{features:>5} products={products} train_nodes={train_nodes:d} {name:>15}: "
               f"max |g - g_fd| / bound = {(error / bound).max():.3f}")
         assert np.all(error <= bound), name
     assert set(grads) == {"w_res", "w_in", "bn_scale", "bn_shift", "readout_weight",

@@ -313,6 +313,11 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
         g_w_in[b] = gwi
 
 
+def quadrature_coefficients(omega_p, beta_p, fs):
+    """``a, c`` (K,) of the quadrature as a function of the states: q[n] = a*x[n] - c*x[n-1]."""
+    return (fs + beta_p) / omega_p, fs / omega_p
+
+
 def window_index(n_time, n_windows):
     """Window of each step (time,) and each window's length (n_windows,): equal consecutive
     windows covering all steps (the last ones one step shorter when T does not divide)."""
@@ -394,7 +399,7 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
     window_of, window_len = window_index(n_time, n_windows)
     if n_windows == 0:
         d_window_x = d_window_q = np.zeros((n_batch, 0, K))
-    a, c = (fs + beta_p) / omega_p, fs / omega_p
+    a, c = quadrature_coefficients(omega_p, beta_p, fs)
     g = {"w_in": np.zeros((n_batch, K, n_chan)), "w1": np.zeros((n_batch, K)),
          "w2": np.zeros((n_batch, K)), "w_res": np.zeros((n_batch, K, K)),
          "a": np.zeros((n_batch, K)), "c": np.zeros((n_batch, K))}
