@@ -21,7 +21,7 @@ __all__ = ["n_features", "forward", "backward"]
 
 
 def n_features(n_nodes, band):
-    """Number of covariance features for ``n_nodes`` nodes and pairs at most ``band`` apart."""
+    """Number of product features for ``n_nodes`` nodes and pairs at most ``band`` apart."""
     band = max(0, min(int(band), n_nodes - 1))
     return 3 * n_nodes + 4 * sum(n_nodes - d for d in range(1, band + 1))
 
@@ -58,16 +58,16 @@ def _forward(x, a, c, band, out):
 
 
 @njit(parallel=True, cache=True)
-def _backward(x, a, c, band, d_cov, dx, dq):
+def _backward(x, a, c, band, d_products, dx, dq):
     n_batch, n_time, K = x.shape
-    F = d_cov.shape[1]
+    F = d_products.shape[1]
     for b in prange(n_batch):
         q = np.empty(K)
         gx = np.empty(K)
         gq = np.empty(K)
         g = np.empty(F)
         for i in range(F):
-            g[i] = d_cov[b, i] / n_time
+            g[i] = d_products[b, i] / n_time
         for n in range(n_time):
             for k in range(K):
                 xm1 = x[b, n - 1, k] if n >= 1 else 0.0
@@ -95,15 +95,15 @@ def _backward(x, a, c, band, d_cov, dx, dq):
 
 
 def forward(states, omega_p, beta_p, fs, band):
-    """Covariance features (batch, :func:`n_features`) of recorded ``states`` (batch, time, K)."""
+    """Product features (batch, :func:`n_features`) of recorded ``states`` (batch, time, K)."""
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
     out = np.empty((states.shape[0], n_features(states.shape[2], band)))
     _forward(np.ascontiguousarray(states), a, c, int(band), out)
     return out
 
 
-def backward(states, omega_p, beta_p, fs, band, d_cov, dx, dq):
+def backward(states, omega_p, beta_p, fs, band, d_products, dx, dq):
     """Add to ``dx``, ``dq`` (batch, time, K) the loss's derivatives with respect to x[n] and
-    q[n] through the covariance features, given ``d_cov`` = dL/d(features)."""
+    q[n] through the product features, given ``d_products`` = dL/d(features)."""
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
-    _backward(np.ascontiguousarray(states), a, c, int(band), np.ascontiguousarray(d_cov), dx, dq)
+    _backward(np.ascontiguousarray(states), a, c, int(band), np.ascontiguousarray(d_products), dx, dq)
