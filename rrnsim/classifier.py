@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 from scipy.special import expit, logit
+from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .engines import discrete, products as state_products
@@ -235,10 +236,7 @@ class RRNClassifier:
         w1, w2 = net.w1, net.w2
         out = discrete.simulate(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                 net.fs, record=True, record_gates=True, n_windows=self._n_windows,
-                                skip_silent=not self.train_nodes and self._products_band is None)
-        if self._products_band is not None:
-            out["products"] = state_products.forward(out["states"], omega_p, beta_p, net.fs,
-                                                     self._products_band)
+                                skip_silent=not self.train_nodes, products=self._products_band)
         F = self._summaries_to_features(out)
         logits, (bn_cache, ro_cache) = self._scores(F, training=True)
         loss, d_logits = cross_entropy(logits, y, self.label_smoothing)
@@ -249,6 +247,7 @@ class RRNClassifier:
         if not (self.train_recurrent or self.train_input or self.train_nodes):
             return loss, grads
         K, W, n = net.n_nodes, self._n_windows, u.shape[0]
+        d_products = None
         if self.features == "power":
             d_power, d_wx, d_wq = d_F, None, None
         else:
@@ -256,16 +255,11 @@ class RRNClassifier:
             d_wx = d_F[:, K:K + W * K].reshape(n, W, K)
             d_wq = d_F[:, K + W * K:K + 2 * W * K].reshape(n, W, K)
             if self._products_band is not None:
-                # per-step adjoints, as windows of one step: each window mean's spread over its
-                # steps, plus the products' derivatives with respect to x[n] and q[n]
-                lengths = discrete.window_index(u.shape[1], W)[1].astype(np.int64)
-                d_wx = np.repeat(d_wx / lengths[:, None], lengths, axis=1)
-                d_wq = np.repeat(d_wq / lengths[:, None], lengths, axis=1)
-                state_products.backward(out["states"], omega_p, beta_p, net.fs,
-                                        self._products_band, d_F[:, K + 2 * W * K:], d_wx, d_wq)
+                d_products = d_F[:, K + 2 * W * K:]
         g_osc = discrete.backward(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                   net.fs, out["states"], out["gates"], d_power, d_wx, d_wq,
-                                  nodes=self.train_nodes)
+                                  nodes=self.train_nodes, products=self._products_band,
+                                  d_products=d_products)
         if self.train_recurrent:
             grads["w_res"] = g_osc["w_res"] * (1 - np.eye(K))
         if self.train_input:
@@ -306,33 +300,37 @@ class RRNClassifier:
         total_steps = self.epochs * steps_per_epoch
         self.history_, best = [], (-np.inf, None)
         step = 0
-        for epoch in range(self.epochs):
-            batches = np.array_split(rng.permutation(train), steps_per_epoch)
-            losses = []
-            bar = _progress(batches, f"epoch {epoch + 1}/{self.epochs}", self.verbose)
-            for batch in bar:
-                batch = np.sort(batch)
-                u = np.ascontiguousarray(X[batch], dtype=np.float64)
-                loss, grads = self._gradients(u, y_index[batch])
-                clip_grad_norm(grads, _MAX_GRAD_NORM)
-                lr = one_cycle_lr(step, total_steps, self.lr)
-                optimiser.step(self.params_, grads, lr, self.weight_decay)
-                self._sync_network()
-                losses.append(loss)
-                step += 1
+        # one BLAS thread while training: the readout's small matrix products gain nothing from
+        # more, and BLAS threads left spinning between them slow the engine's numba threads ~2x
+        with threadpool_limits(limits=1, user_api="blas"):
+            for epoch in range(self.epochs):
+                batches = np.array_split(rng.permutation(train), steps_per_epoch)
+                losses = []
+                bar = _progress(batches, f"epoch {epoch + 1}/{self.epochs}", self.verbose)
+                for batch in bar:
+                    batch = np.sort(batch)
+                    u = np.ascontiguousarray(X[batch], dtype=np.float64)
+                    loss, grads = self._gradients(u, y_index[batch])
+                    clip_grad_norm(grads, _MAX_GRAD_NORM)
+                    lr = one_cycle_lr(step, total_steps, self.lr)
+                    optimiser.step(self.params_, grads, lr, self.weight_decay)
+                    self._sync_network()
+                    losses.append(loss)
+                    step += 1
+                    if self.verbose:
+                        bar.set_postfix(loss=f"{np.mean(losses):.4f}")
+                record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
+                if n_val:
+                    predicted = self._predict_index(X[val])
+                    record["val_accuracy"] = float(np.mean(predicted == y_index[val]))
+                self.history_.append(record)
                 if self.verbose:
-                    bar.set_postfix(loss=f"{np.mean(losses):.4f}")
-            record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
-            if n_val:
-                record["val_accuracy"] = float(np.mean(self._predict_index(X[val]) == y_index[val]))
-            self.history_.append(record)
-            if self.verbose:
-                bar.close()
-                print(f"epoch {epoch + 1}/{self.epochs}: loss {record['train_loss']:.4f}"
-                      + (f", validation accuracy {record['val_accuracy']:.4f}" if n_val else ""))
-            score = record.get("val_accuracy", epoch)
-            if score > best[0]:
-                best = (score, self._snapshot(), epoch + 1)
+                    bar.close()
+                    print(f"epoch {epoch + 1}/{self.epochs}: loss {record['train_loss']:.4f}"
+                          + (f", validation accuracy {record['val_accuracy']:.4f}" if n_val else ""))
+                score = record.get("val_accuracy", epoch)
+                if score > best[0]:
+                    best = (score, self._snapshot(), epoch + 1)
         self._restore(best[1])
         self.best_epoch_ = best[2]
         if self.refit_alpha is not None:

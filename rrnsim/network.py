@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import oscillator
-from .engines import discrete, products as state_products
+from .engines import discrete
 from .specs import load_spec
 from .validation import as_input
 
@@ -155,7 +155,7 @@ class RRN:
             return None
         return self.noise * rng.standard_normal((n_batch, n_time, self.n_nodes))
 
-    def _blocks(self, X, record, n_windows=0):
+    def _blocks(self, X, record, n_windows=0, products=None):
         """Run the discrete engine block by block over the batch; yield its output dicts."""
         X = as_input(X, self.w_in.shape[1])
         rng = np.random.default_rng(self.seed)
@@ -166,7 +166,8 @@ class RRN:
             noise = self.drive_noise(rng, u.shape[0], u.shape[1])
             yield discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling, omega_p,
                                     beta_p, self.fs, noise=noise, record=record,
-                                    n_windows=n_windows, skip_silent=not record)
+                                    n_windows=n_windows, skip_silent=not record,
+                                    products=products)
 
     def run(self, X, engine="discrete", **engine_options):
         """Node states driven by inputs ``X`` (batch, time[, channels]).
@@ -207,13 +208,7 @@ class RRN:
         (batch, F): the mean products of the x and q of nodes at most ``products`` apart in node
         order (:mod:`rrnsim.engines.products`).
         """
-        omega_p, beta_p = self.paper_constants
-        blocks = []
-        for out in self._blocks(X, record=products is not None, n_windows=n_windows):
-            if products is not None:
-                out["products"] = state_products.forward(out.pop("states"), omega_p, beta_p,
-                                                         self.fs, products)
-            blocks.append(out)
+        blocks = list(self._blocks(X, record=False, n_windows=n_windows, products=products))
         return {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
 
     def n_parameters(self, n_classes=10):

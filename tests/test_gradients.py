@@ -68,7 +68,8 @@ def test_every_gradient_matches_finite_differences(features, products, train_nod
 
 def test_closed_form_stretches_equal_stepping_on_random_networks():
     """Summaries and W_in/W_res gradients with input-free stretches crossed in closed form equal
-    those of stepping through them, on random small networks, inputs, windows and couplings."""
+    those of stepping through them, on random small networks, inputs, windows, products bands
+    and couplings."""
     from rrnsim import RRN
     from rrnsim.engines import discrete
     rng = np.random.default_rng(0)
@@ -81,16 +82,44 @@ def test_closed_form_stretches_equal_stepping_on_random_networks():
         u[0, :, 0] = 0.0  # a silent channel
         u[1] = 0.0        # a silent sample
         W = int(rng.integers(0, T + 1))
+        band = [None, 0, 1, 2, 5][case % 5]
         omega_p, beta_p = net.paper_constants
         args = (u, net.w_in, net.w1, net.w2, net.w_res, net.coupling, omega_p, beta_p, net.fs)
-        stepped, skipped = (discrete.simulate(*args, record_gates=True, n_windows=W, skip_silent=skip)
+        stepped, skipped = (discrete.simulate(*args, record_gates=True, n_windows=W, skip_silent=skip,
+                                              products=band)
                             for skip in (False, True))
-        for key in ("power", "window_x", "window_q"):
+        for key in ("power", "window_x", "window_q", "products"):
             np.testing.assert_allclose(skipped.get(key, 0), stepped.get(key, 0), rtol=1e-9,
                                        atol=1e-11 * np.abs(stepped.get(key, 0)).max())
         d = [rng.normal(size=(B, K)), rng.normal(size=(B, W, K)), rng.normal(size=(B, W, K))]
-        full = discrete.backward(*args, stepped["states"], stepped["gates"], *d, nodes=True)
-        fast = discrete.backward(*args, skipped["states"], skipped["gates"], *d, nodes=False)
+        options = {"products": band,
+                   "d_products": None if band is None else rng.normal(size=stepped["products"].shape)}
+        full = discrete.backward(*args, stepped["states"], stepped["gates"], *d, nodes=True, **options)
+        fast = discrete.backward(*args, skipped["states"], skipped["gates"], *d, nodes=False,
+                                 **options)
         for key in ("w_in", "w_res"):
             np.testing.assert_allclose(fast[key], full[key], rtol=1e-8,
                                        atol=1e-11 * np.abs(full[key]).max())
+
+
+def test_products_are_the_mean_products_of_the_recorded_signals():
+    """The engine's products features equal their definition computed from the recorded states."""
+    from rrnsim import RRN
+    from rrnsim.engines import discrete, products
+    rng = np.random.default_rng(1)
+    K, T = 5, 60
+    net = RRN([4.0, 9.0, 20.0, 45.0, 90.0], radius=0.98, w_res=rng.normal(0, 0.3, (K, K)) * (1 - np.eye(K)))
+    u = rng.random((3, T, 1)) * (rng.random((3, T, 1)) < 0.3)
+    omega_p, beta_p = net.paper_constants
+    out = discrete.simulate(u, net.w_in, net.w1, net.w2, net.w_res, net.coupling, omega_p, beta_p,
+                            net.fs, products=2)
+    x = out["states"]
+    a, c = discrete.quadrature_coefficients(omega_p, beta_p, net.fs)
+    q = a * x - c * np.concatenate([np.zeros((3, 1, K)), x[:, :-1]], axis=1)
+    signals = (x, q)
+    index = products.feature_index(K, 2)
+    assert len(index) == products.n_features(K, 2) == 3 * 5 + 4 * (4 + 3)
+    expected = np.stack([(signals[sk][:, :, k] * signals[sl][:, :, l]).mean(axis=1)
+                         for k, l, sk, sl in index], axis=1)
+    np.testing.assert_allclose(out["products"], expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    assert products.n_features(K, None) == 0 and products.n_features(K, 10) == products.n_features(K, 4)

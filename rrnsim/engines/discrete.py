@@ -21,6 +21,8 @@ of MNIST digits) costs one table lookup per silent stretch, forward and adjoint.
 import numpy as np
 from numba import njit, prange
 
+from .products import feature_index, stretch_propagators
+
 __all__ = ["COUPLINGS", "simulate"]
 
 #: Coupling names and their codes in the compiled kernel.
@@ -50,6 +52,28 @@ def _node_input(w_in, u, b, n, out):
         for c in range(u.shape[2]):
             s += w_in[k, c] * u[b, n, c]
         out[k] = s
+
+
+@njit(cache=True, inline="always")
+def _bilinear(table, signals, row):
+    """``Y_k' table Y_l`` for product feature ``row`` = (k, l, ., .), Y in ``signals`` (K, 2)."""
+    k, l = row[0], row[1]
+    return (signals[k, 0] * (table[0, 0] * signals[l, 0] + table[0, 1] * signals[l, 1])
+            + signals[k, 1] * (table[1, 0] * signals[l, 0] + table[1, 1] * signals[l, 1]))
+
+
+@njit(cache=True, inline="always")
+def _products_adjoint(tables, signals, index, d_prod, out):
+    """Fill ``out`` (K, 2) with dL/d(signals) of the products ``Y_k' tables[i] Y_l`` (F, 2, 2)
+    given their derivatives ``d_prod`` (F,); Y in ``signals`` (K, 2)."""
+    out[:, :] = 0.0
+    for i in range(index.shape[0]):
+        k, l, g = index[i, 0], index[i, 1], d_prod[i]
+        t = tables[i]
+        out[k, 0] += g * (t[0, 0] * signals[l, 0] + t[0, 1] * signals[l, 1])
+        out[k, 1] += g * (t[1, 0] * signals[l, 0] + t[1, 1] * signals[l, 1])
+        out[l, 0] += g * (t[0, 0] * signals[k, 0] + t[1, 0] * signals[k, 1])
+        out[l, 1] += g * (t[0, 1] * signals[k, 0] + t[1, 1] * signals[k, 1])
 
 
 @njit(cache=True)
@@ -120,7 +144,7 @@ def _gates(coupling, x1, x2, g, omega_p, beta_p, fs, out):
 
 @njit(parallel=True, cache=True)
 def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, window_of, n_windows,
-              skip, states, gates, power, window_x, window_q):
+              prod_index, run_prod, skip, states, gates, power, window_x, window_q, products):
     n_batch, n_time, _ = u.shape
     n_node = w1.shape[0]
     record = states.shape[0] > 0
@@ -128,8 +152,9 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
     noisy = noise.shape[0] > 0
     skip = skip and not noisy and coupling != 2    # only then is an input-free step drive-free
     inv_omega_p = 1.0 / omega_p     # a multiply per step instead of a division
-    run_power, run_sums, run_step, _, _ = _silent_propagators(
-        w1, w2, (fs + beta_p) * inv_omega_p, fs * inv_omega_p, n_time if skip else 0)
+    a, c = (fs + beta_p) * inv_omega_p, fs * inv_omega_p
+    n_prod = prod_index.shape[0]
+    run_power, run_sums, run_step, _, _ = _silent_propagators(w1, w2, a, c, n_time if skip else 0)
     for b in prange(n_batch):
         x1 = np.zeros(n_node)       # x[n-1]
         x2 = np.zeros(n_node)       # x[n-2]
@@ -138,6 +163,8 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
         acc = np.zeros(n_node)
         sum_x = np.zeros(n_node)    # sums over the current window
         sum_q = np.zeros(n_node)
+        signals = np.zeros((n_node, 2))     # x and q at this step, or Y at a stretch's start
+        acc_prod = np.zeros(n_prod)
         n = 0
         while n < n_time:
             silent = _silent(u, b, n)
@@ -146,6 +173,12 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
                 while end < n_time and window_of[end] == window_of[n] and _silent(u, b, end):
                     end += 1
                 m = end - n
+                if n_prod:
+                    for k in range(n_node):
+                        signals[k, 0] = w1[k] * x1[k] + w2[k] * x2[k]
+                        signals[k, 1] = x1[k]
+                    for i in range(n_prod):
+                        acc_prod[i] += _bilinear(run_prod[i, m], signals, prod_index[i])
                 for k in range(n_node):
                     p, r = x1[k], x2[k]
                     acc[k] += (run_power[k, m, 0] * p * p + 2.0 * run_power[k, m, 1] * p * r
@@ -181,8 +214,13 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
                     acc[k] += x * x + quadrature * quadrature
                     sum_x[k] += x
                     sum_q[k] += quadrature
+                    signals[k, 0] = x
+                    signals[k, 1] = quadrature
                     x2[k] = x1[k]
                     x1[k] = x
+                for i in range(n_prod):
+                    acc_prod[i] += (signals[prod_index[i, 0], prod_index[i, 2]]
+                                    * signals[prod_index[i, 1], prod_index[i, 3]])
                 if record:
                     states[b, n, :] = x1
             if n_windows > 0 and (n + 1 == n_time or window_of[n + 1] != window_of[n]):
@@ -193,11 +231,14 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
             n += 1
         for k in range(n_node):
             power[b, k] = acc[k] / n_time
+        for i in range(n_prod):
+            products[b, i] = acc_prod[i] / n_time
 
 
 @njit(parallel=True, cache=True)
 def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, window_len,
-              nodes, d_power, d_window_x, d_window_q, g_w_in, g_w1, g_w2, g_w_res, g_a, g_c):
+              prod_index, run_prod, nodes, d_power, d_window_x, d_window_q, d_products, g_w_in,
+              g_w1, g_w2, g_w_res, g_a, g_c):
     """Adjoint of :func:`_simulate` (gated or no coupling) for one batch; per-sample gradients.
 
     ``a, c``: the quadrature q[n] = a*x[n] - c*x[n-1] (a = (fs + beta_p)/omega_p, c = fs/omega_p).
@@ -209,8 +250,12 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
     n_batch, n_time, n_chan = u.shape
     n_node = w1.shape[0]
     n_windows = window_len.shape[0]
+    n_prod = prod_index.shape[0]
     _, _, run_step, run_back, run_back_const = _silent_propagators(
         w1, w2, a, c, 0 if nodes else n_time)
+    one_step = np.zeros((n_prod, 2, 2))     # the products of one step's signals (x, q)
+    for i in range(n_prod):
+        one_step[i, prod_index[i, 2], prod_index[i, 3]] = 1.0
     for b in prange(n_batch):
         # state adjoint dL/d(x[n+1], x[n]) as the loop reaches step n: (lam_x, lam_p)
         lam_x = np.zeros(n_node)
@@ -228,6 +273,9 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
         gwi = np.zeros((n_node, n_chan))
         dq = np.empty(n_node)
         zero = np.zeros(n_node)
+        d_prod = d_products[b] / n_time
+        signals = np.zeros((n_node, 2))     # x and q at this step, or Y at a stretch's start
+        d_signals = np.zeros((n_node, 2))   # dL/d(signals) through the products
         # dL/dx[n], dL/dq[n] from the window means (one row of zeros without windows)
         dwx = np.zeros((max(n_windows, 1), n_node))
         dwq = np.zeros((max(n_windows, 1), n_node))
@@ -244,6 +292,13 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                 while start > 0 and window_of[start - 1] == w and _silent(u, b, start - 1):
                     start -= 1
                 m = n + 1 - start
+                if n_prod:  # the products over the stretch, Y_k' U Y_l with Y = (x[start], x[start-1])
+                    for k in range(n_node):
+                        p = states[b, start - 1, k] if start >= 1 else 0.0
+                        r = states[b, start - 2, k] if start >= 2 else 0.0
+                        signals[k, 0] = w1[k] * p + w2[k] * r
+                        signals[k, 1] = p
+                    _products_adjoint(run_prod[:, m], signals, prod_index, d_prod, d_signals)
                 for k in range(n_node):
                     p = states[b, start - 1, k] if start >= 1 else 0.0
                     r = states[b, start - 2, k] if start >= 2 else 0.0
@@ -254,19 +309,27 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                     f1 = -c[k] * dwq[w, k]
                     lam_x[k] = (scale[k] * (run_back[k, m, 0, 0] * p + run_back[k, m, 0, 1] * r)
                                 + run_back_const[k, m, 0, 0] * f0 + run_back_const[k, m, 0, 1] * f1
-                                + run_step[k, m - 1, 0, 0] * psi0 + run_step[k, m - 1, 1, 0] * psi1)
+                                + run_step[k, m - 1, 0, 0] * psi0 + run_step[k, m - 1, 1, 0] * psi1
+                                + d_signals[k, 0])
                     lam_p[k] = (scale[k] * (run_back[k, m, 1, 0] * p + run_back[k, m, 1, 1] * r)
                                 + run_back_const[k, m, 1, 0] * f0 + run_back_const[k, m, 1, 1] * f1
-                                + run_step[k, m - 1, 0, 1] * psi0 + run_step[k, m - 1, 1, 1] * psi1)
+                                + run_step[k, m - 1, 0, 1] * psi0 + run_step[k, m - 1, 1, 1] * psi1
+                                + d_signals[k, 1])
                     carry[k] = 0.0
                 n = start - 1
                 continue
             x = states[b, n]
             xm1 = states[b, n - 1] if n >= 1 else zero
+            if n_prod:
+                for k in range(n_node):
+                    signals[k, 0] = x[k]
+                    signals[k, 1] = a[k] * x[k] - c[k] * xm1[k]
+                _products_adjoint(one_step, signals, prod_index, d_prod, d_signals)
             for k in range(n_node):
-                # dL/dq[n] and dL/dx[n] from the power (x**2 + q**2) and the window means
-                dq_k = scale[k] * (a[k] * x[k] - c[k] * xm1[k]) + dwq[w, k]
-                d_k = (scale[k] * x[k] + dwx[w, k] + a[k] * dq_k
+                # dL/dq[n] and dL/dx[n] from the power (x**2 + q**2), the window means and the
+                # products
+                dq_k = scale[k] * (a[k] * x[k] - c[k] * xm1[k]) + dwq[w, k] + d_signals[k, 1]
+                d_k = (scale[k] * x[k] + dwx[w, k] + d_signals[k, 0] + a[k] * dq_k
                        + w1[k] * lam_x[k] + lam_p[k] + carry[k])
                 lam_p[k] = w2[k] * lam_x[k] - c[k] * dq_k
                 lam_x[k] = d_k
@@ -330,7 +393,7 @@ def window_index(n_time, n_windows):
 
 
 def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, record=True,
-             n_windows=0, record_gates=False, skip_silent=False):
+             n_windows=0, record_gates=False, skip_silent=False, products=None):
     """Run the recursion on one block of samples.
 
     Parameters
@@ -347,17 +410,24 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
         "none", no noise; equal to stepping up to rounding, and faster for sparse input such as
         spike trains). The recorded states are then written only around the steps with input:
         enough for :func:`backward` with ``nodes=False``, not for reading.
+    products : int or None — also return the mean products of the x and q of nodes at most
+        ``products`` apart (:mod:`rrnsim.engines.products`)
 
     Returns
     -------
     dict with ``power`` (batch, K): the paper's mean A**2 = mean(x**2 + q**2) per node;
     ``states`` (batch, time, K) when ``record``; ``gates`` (batch, time, K) when ``record_gates``;
-    ``window_x``, ``window_q`` (batch, n_windows, K) when ``n_windows`` > 0.
+    ``window_x``, ``window_q`` (batch, n_windows, K) when ``n_windows`` > 0; ``products``
+    (batch, F) when ``products`` is not None.
     """
     n_batch, n_time, _ = u.shape
     n_node = len(w1)
     window_of, window_len = window_index(n_time, n_windows)
+    prod_index = feature_index(n_node, products)
+    a, c = quadrature_coefficients(omega_p, beta_p, fs)
+    run_prod = stretch_propagators(w1, w2, a, c, prod_index, n_time if skip_silent else 0)
     out = {"power": np.empty((n_batch, n_node)),
+           "products": np.empty((n_batch, len(prod_index))),
            "states": np.empty((n_batch, n_time, n_node) if record else (0, 0, 0)),
            "gates": np.empty((n_batch, n_time, n_node) if record_gates else (0, 0, 0)),
            "window_x": np.zeros((n_batch, n_windows, n_node)),
@@ -365,14 +435,15 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     _simulate(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling],
               np.empty((0, 0, 0)) if noise is None else noise, omega_p, beta_p, float(fs),
-              window_of, n_windows, skip_silent, out["states"], out["gates"], out["power"],
-              out["window_x"],
-              out["window_q"])
+              window_of, n_windows, prod_index, run_prod, skip_silent, out["states"], out["gates"],
+              out["power"], out["window_x"], out["window_q"], out["products"])
     if n_windows:
         out["window_x"] /= window_len[:, None]
         out["window_q"] /= window_len[:, None]
     else:
         del out["window_x"], out["window_q"]
+    if products is None:
+        del out["products"]
     if not record:
         del out["states"]
     if not record_gates:
@@ -381,11 +452,12 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
 
 
 def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gates, d_power,
-             d_window_x=None, d_window_q=None, nodes=True):
+             d_window_x=None, d_window_q=None, nodes=True, products=None, d_products=None):
     """Gradients of a loss through :func:`simulate` (coupling "gated" or "none", no noise).
 
-    ``d_power`` (batch, K) and optionally ``d_window_x``, ``d_window_q`` (batch, W, K) are the
-    loss's derivatives with respect to those outputs. Returns a dict of gradients summed over
+    ``d_power`` (batch, K) and optionally ``d_window_x``, ``d_window_q`` (batch, W, K) and, with
+    the band ``products``, ``d_products`` (batch, F) are the loss's derivatives with respect to
+    those outputs. Returns a dict of gradients summed over
     the batch: ``w_in`` (K, C), ``w_res`` (K, K) (diagonal included: mask it if it is fixed),
     and with ``nodes`` ``w1``, ``w2`` (K,) — through the recursion and through omega_p, beta_p
     of the features. ``nodes`` needs every state (``simulate(..., skip_silent=False)``);
@@ -399,14 +471,22 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
     window_of, window_len = window_index(n_time, n_windows)
     if n_windows == 0:
         d_window_x = d_window_q = np.zeros((n_batch, 0, K))
+    prod_index = feature_index(K, products)
+    if d_products is None:
+        d_products = np.zeros((n_batch, len(prod_index)))
+    if d_products.shape != (n_batch, len(prod_index)):
+        raise ValueError(f"d_products must have shape {(n_batch, len(prod_index))} for products="
+                         f"{products}, got {d_products.shape}")
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
+    run_prod = stretch_propagators(w1, w2, a, c, prod_index, 0 if nodes else n_time)
     g = {"w_in": np.zeros((n_batch, K, n_chan)), "w1": np.zeros((n_batch, K)),
          "w2": np.zeros((n_batch, K)), "w_res": np.zeros((n_batch, K, K)),
          "a": np.zeros((n_batch, K)), "c": np.zeros((n_batch, K))}
     _backward(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling], a, c, states,
-              gates, window_of, window_len, bool(nodes), np.ascontiguousarray(d_power),
-              np.ascontiguousarray(d_window_x), np.ascontiguousarray(d_window_q),
+              gates, window_of, window_len, prod_index, run_prod, bool(nodes),
+              np.ascontiguousarray(d_power), np.ascontiguousarray(d_window_x),
+              np.ascontiguousarray(d_window_q), np.ascontiguousarray(d_products, dtype=np.float64),
               g["w_in"], g["w1"], g["w2"], g["w_res"], g["a"], g["c"])
     g = {k: v.sum(axis=0) for k, v in g.items()}
     if not nodes:

@@ -1,4 +1,5 @@
-"""Time-averaged products of node states (the classifier's ``products`` features), numba-compiled.
+"""Time-averaged products of node states (the classifier's ``products`` features): their layout
+and the closed forms the discrete engine uses to cross input-free stretches.
 
 For each node k the run's two state signals are x[n] and its quadrature
 ``q[n] = ((x[n] - x[n-1])*fs + beta_p*x[n]) / omega_p = a*x[n] - c*x[n-1]`` (the paper's
@@ -11,99 +12,63 @@ of these signals for every pair of nodes at most ``band`` apart in the layout's 
 
 They are second-order statistics of the input filtered by neighbouring resonators: the power
 between two node frequencies shows in their cross products, which the per-node power misses.
+:func:`rrnsim.engines.discrete.simulate` computes them (``products=band``) as it runs, and
+:func:`rrnsim.engines.discrete.backward` back-propagates through them.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .discrete import quadrature_coefficients
-
-__all__ = ["n_features", "forward", "backward"]
+__all__ = ["n_features", "feature_index", "stretch_propagators"]
 
 
 def n_features(n_nodes, band):
     """Number of product features for ``n_nodes`` nodes and pairs at most ``band`` apart."""
-    band = max(0, min(int(band), n_nodes - 1))
-    return 3 * n_nodes + 4 * sum(n_nodes - d for d in range(1, band + 1))
+    return len(feature_index(n_nodes, band))
 
 
-@njit(parallel=True, cache=True)
-def _forward(x, a, c, band, out):
-    n_batch, n_time, K = x.shape
-    F = out.shape[1]
-    for b in prange(n_batch):
-        q = np.empty(K)
-        acc = np.zeros(F)
-        for n in range(n_time):
-            for k in range(K):
-                xm1 = x[b, n - 1, k] if n >= 1 else 0.0
-                q[k] = a[k] * x[b, n, k] - c[k] * xm1
-            i = 0
-            for k in range(K):
-                xk = x[b, n, k]
-                qk = q[k]
-                acc[i] += xk * xk
-                acc[i + 1] += xk * qk
-                acc[i + 2] += qk * qk
-                i += 3
-                for l in range(k + 1, min(k + band + 1, K)):
-                    xl = x[b, n, l]
-                    ql = q[l]
-                    acc[i] += xk * xl
-                    acc[i + 1] += xk * ql
-                    acc[i + 2] += qk * xl
-                    acc[i + 3] += qk * ql
-                    i += 4
-        for i in range(F):
-            out[b, i] = acc[i] / n_time
+def feature_index(n_nodes, band):
+    """The product features in order, (F, 4) int64: rows (k, l, signal of k, signal of l), the
+    signal 0 for x and 1 for q. A ``None`` band gives no features."""
+    rows = []
+    if band is not None:
+        band = max(0, min(int(band), n_nodes - 1))
+        for k in range(n_nodes):
+            rows += [(k, k, 0, 0), (k, k, 0, 1), (k, k, 1, 1)]
+            for l in range(k + 1, min(k + band + 1, n_nodes)):
+                rows += [(k, l, 0, 0), (k, l, 0, 1), (k, l, 1, 0), (k, l, 1, 1)]
+    return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
 
-@njit(parallel=True, cache=True)
-def _backward(x, a, c, band, d_products, dx, dq):
-    n_batch, n_time, K = x.shape
-    F = d_products.shape[1]
-    for b in prange(n_batch):
-        q = np.empty(K)
-        gx = np.empty(K)
-        gq = np.empty(K)
-        g = np.empty(F)
-        for i in range(F):
-            g[i] = d_products[b, i] / n_time
-        for n in range(n_time):
-            for k in range(K):
-                xm1 = x[b, n - 1, k] if n >= 1 else 0.0
-                q[k] = a[k] * x[b, n, k] - c[k] * xm1
-                gx[k] = 0.0
-                gq[k] = 0.0
-            i = 0
-            for k in range(K):
-                xk = x[b, n, k]
-                qk = q[k]
-                gx[k] += 2.0 * g[i] * xk + g[i + 1] * qk
-                gq[k] += g[i + 1] * xk + 2.0 * g[i + 2] * qk
-                i += 3
-                for l in range(k + 1, min(k + band + 1, K)):
-                    xl = x[b, n, l]
-                    ql = q[l]
-                    gx[k] += g[i] * xl + g[i + 1] * ql
-                    gq[k] += g[i + 2] * xl + g[i + 3] * ql
-                    gx[l] += g[i] * xk + g[i + 2] * qk
-                    gq[l] += g[i + 1] * xk + g[i + 3] * qk
-                    i += 4
-            for k in range(K):
-                dx[b, n, k] += gx[k]
-                dq[b, n, k] += gq[k]
+@njit(cache=True)
+def stretch_propagators(w1, w2, a, c, index, n_max):
+    """Closed forms of the products over stretches of m = 0..n_max steps without drive,
+    (F, n_max + 1, 2, 2).
 
-
-def forward(states, omega_p, beta_p, fs, band):
-    """Product features (batch, :func:`n_features`) of recorded ``states`` (batch, time, K)."""
-    a, c = quadrature_coefficients(omega_p, beta_p, fs)
-    out = np.empty((states.shape[0], n_features(states.shape[2], band)))
-    _forward(np.ascontiguousarray(states), a, c, int(band), out)
+    With Y_k = (x_k[s], x_k[s-1]) at the stretch's first step s and M_k = [[w1, w2], [1, 0]],
+    the signals at step s + j are ``x_k = (1, 0) M_k^j Y_k`` and ``q_k = (a_k, -c_k) M_k^j Y_k``.
+    Feature i = (k, l, sk, sl) gains ``Y_k' out[i, m] Y_l`` over the stretch's m steps, where
+    ``out[i, m] = sum_{j<m} r_k(j)' r_l(j)`` and r(j) is that signal's row vector.
+    """
+    n_feat = index.shape[0]
+    n_node = w1.shape[0]
+    out = np.zeros((n_feat, n_max + 1, 2, 2))
+    power = np.zeros((n_node, 2, 2))    # M_k^j
+    rows = np.zeros((n_node, 2, 2))     # the x and q rows of M_k^j
+    for k in range(n_node):
+        power[k, 0, 0] = power[k, 1, 1] = 1.0
+    for j in range(n_max):
+        for k in range(n_node):
+            rows[k, 0, 0], rows[k, 0, 1] = power[k, 0, 0], power[k, 0, 1]
+            rows[k, 1, 0] = a[k] * power[k, 0, 0] - c[k] * power[k, 1, 0]
+            rows[k, 1, 1] = a[k] * power[k, 0, 1] - c[k] * power[k, 1, 1]
+        for i in range(n_feat):
+            k, l, sk, sl = index[i, 0], index[i, 1], index[i, 2], index[i, 3]
+            for p in range(2):
+                for r in range(2):
+                    out[i, j + 1, p, r] = out[i, j, p, r] + rows[k, sk, p] * rows[l, sl, r]
+        for k in range(n_node):
+            p0, p1 = power[k, 0, 0], power[k, 0, 1]
+            power[k, 0, 0] = w1[k] * p0 + w2[k] * power[k, 1, 0]
+            power[k, 0, 1] = w1[k] * p1 + w2[k] * power[k, 1, 1]
+            power[k, 1, 0], power[k, 1, 1] = p0, p1
     return out
-
-
-def backward(states, omega_p, beta_p, fs, band, d_products, dx, dq):
-    """Add to ``dx``, ``dq`` (batch, time, K) the loss's derivatives with respect to x[n] and
-    q[n] through the product features, given ``d_products`` = dL/d(features)."""
-    a, c = quadrature_coefficients(omega_p, beta_p, fs)
-    _backward(np.ascontiguousarray(states), a, c, int(band), np.ascontiguousarray(d_products), dx, dq)
