@@ -253,9 +253,6 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
     n_prod = prod_index.shape[0]
     _, _, run_step, run_back, run_back_const = _silent_propagators(
         w1, w2, a, c, 0 if nodes else n_time)
-    one_step = np.zeros((n_prod, 2, 2))     # the products of one step's signals (x, q)
-    for i in range(n_prod):
-        one_step[i, prod_index[i, 2], prod_index[i, 3]] = 1.0
     for b in prange(n_batch):
         # state adjoint dL/d(x[n+1], x[n]) as the loop reaches step n: (lam_x, lam_p)
         lam_x = np.zeros(n_node)
@@ -324,7 +321,11 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                 for k in range(n_node):
                     signals[k, 0] = x[k]
                     signals[k, 1] = a[k] * x[k] - c[k] * xm1[k]
-                _products_adjoint(one_step, signals, prod_index, d_prod, d_signals)
+                d_signals[:, :] = 0.0
+                for i in range(n_prod):
+                    k, l, sk, sl = prod_index[i, 0], prod_index[i, 1], prod_index[i, 2], prod_index[i, 3]
+                    d_signals[k, sk] += d_prod[i] * signals[l, sl]
+                    d_signals[l, sl] += d_prod[i] * signals[k, sk]
             for k in range(n_node):
                 # dL/dq[n] and dL/dx[n] from the power (x**2 + q**2), the window means and the
                 # products
