@@ -15,8 +15,9 @@ Samples run in parallel; each keeps O(K) state, so features never build a (batch
 Without input (u[n] = 0) and without noise, a step is linear in the state (x[n-1], x[n-2]):
 a stretch of k such steps moves it by M**k, M = [[w1, w2], [1, 0]], and adds linear (sums of x
 and q) and quadratic (sum of A**2) forms of it to the summaries. Those forms are tabulated per
-node for every k (:func:`_silent_propagators`), so sparse input (spike trains, the blank margins
-of MNIST digits) costs one table lookup per silent stretch, forward and adjoint.
+node for every k (:func:`_silent_propagators`; bilinear forms per pair of nodes for the optional
+products, :func:`rrnsim.engines.products.stretch_propagators`), so sparse input (spike trains,
+the blank margins of MNIST digits) costs one table lookup per silent stretch, forward and adjoint.
 """
 import numpy as np
 from numba import njit, prange
