@@ -413,7 +413,7 @@ def build_parser():
     p.add_argument("--components", type=int, help="readout mixture components")
     p.add_argument("--products", type=int, metavar="BAND",
                    help="add the mean products of the states of nodes at most BAND apart "
-                        "(more accurate, about 2.5x slower; e.g. 2)")
+                        "(more accurate, about 2.5x slower per batch; e.g. 2)")
     p.add_argument("--refit-alpha", type=float, metavar="ALPHA",
                    help="after training, refit the readout on all data with ridge ALPHA (e.g. 100)")
     p.add_argument("--no-recurrent", action="store_true",

@@ -16,13 +16,13 @@ Without input (u[n] = 0) and without noise, a step is linear in the state (x[n-1
 a stretch of k such steps moves it by M**k, M = [[w1, w2], [1, 0]], and adds linear (sums of x
 and q) and quadratic (sum of A**2) forms of it to the summaries. Those forms are tabulated per
 node for every k (:func:`_silent_propagators`; bilinear forms per pair of nodes for the optional
-products, :func:`rrnsim.engines.products.stretch_propagators`), so sparse input (spike trains,
-the blank margins of MNIST digits) costs one table lookup per silent stretch, forward and adjoint.
+products, :func:`rrnsim.engines.products.stretch_tables`), so sparse input (spike trains, the
+blank margins of MNIST digits) costs a few table lookups per silent stretch, forward and adjoint.
 """
 import numpy as np
 from numba import njit, prange
 
-from .products import feature_index, stretch_propagators
+from .products import feature_index, stretch_tables
 
 __all__ = ["COUPLINGS", "simulate"]
 
@@ -290,7 +290,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                 while start > 0 and window_of[start - 1] == w and _silent(u, b, start - 1):
                     start -= 1
                 m = n + 1 - start
-                if n_prod:  # the products over the stretch, Y_k' U Y_l with Y = (x[start], x[start-1])
+                if n_prod:  # the stretch's products Y_k' U Y_l, Y = (x[start], x[start-1])
                     for k in range(n_node):
                         p = states[b, start - 1, k] if start >= 1 else 0.0
                         r = states[b, start - 2, k] if start >= 2 else 0.0
@@ -324,7 +324,8 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                     signals[k, 1] = a[k] * x[k] - c[k] * xm1[k]
                 d_signals[:, :] = 0.0
                 for i in range(n_prod):
-                    k, l, sk, sl = prod_index[i, 0], prod_index[i, 1], prod_index[i, 2], prod_index[i, 3]
+                    k, l = prod_index[i, 0], prod_index[i, 1]
+                    sk, sl = prod_index[i, 2], prod_index[i, 3]
                     d_signals[k, sk] += d_prod[i] * signals[l, sl]
                     d_signals[l, sl] += d_prod[i] * signals[k, sk]
             for k in range(n_node):
@@ -383,6 +384,11 @@ def quadrature_coefficients(omega_p, beta_p, fs):
     return (fs + beta_p) / omega_p, fs / omega_p
 
 
+def _longest_stretch(window_len, n_time):
+    """The longest input-free stretch the kernels may cross at once: stretches end at windows."""
+    return int(window_len.max()) if len(window_len) else n_time
+
+
 def window_index(n_time, n_windows):
     """Window of each step (time,) and each window's length (n_windows,): equal consecutive
     windows covering all steps (the last ones one step shorter when T does not divide)."""
@@ -427,7 +433,9 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     window_of, window_len = window_index(n_time, n_windows)
     prod_index = feature_index(n_node, products)
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
-    run_prod = stretch_propagators(w1, w2, a, c, prod_index, n_time if skip_silent else 0)
+    skips = skip_silent and noise is None and coupling != "phase"   # as the kernel decides
+    run_prod = stretch_tables(w1, w2, a, c, prod_index,
+                              _longest_stretch(window_len, n_time) if skips else 0)
     out = {"power": np.empty((n_batch, n_node)),
            "products": np.empty((n_batch, len(prod_index))),
            "states": np.empty((n_batch, n_time, n_node) if record else (0, 0, 0)),
@@ -473,14 +481,15 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
     window_of, window_len = window_index(n_time, n_windows)
     if n_windows == 0:
         d_window_x = d_window_q = np.zeros((n_batch, 0, K))
-    prod_index = feature_index(K, products)
+    prod_index = feature_index(K, products if d_products is not None else None)
     if d_products is None:
-        d_products = np.zeros((n_batch, len(prod_index)))
+        d_products = np.zeros((n_batch, 0))
     if d_products.shape != (n_batch, len(prod_index)):
         raise ValueError(f"d_products must have shape {(n_batch, len(prod_index))} for products="
                          f"{products}, got {d_products.shape}")
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
-    run_prod = stretch_propagators(w1, w2, a, c, prod_index, 0 if nodes else n_time)
+    run_prod = stretch_tables(w1, w2, a, c, prod_index,
+                              0 if nodes else _longest_stretch(window_len, n_time))
     g = {"w_in": np.zeros((n_batch, K, n_chan)), "w1": np.zeros((n_batch, K)),
          "w2": np.zeros((n_batch, K)), "w_res": np.zeros((n_batch, K, K)),
          "a": np.zeros((n_batch, K)), "c": np.zeros((n_batch, K))}

@@ -18,7 +18,9 @@ between two node frequencies shows in their cross products, which the per-node p
 import numpy as np
 from numba import njit
 
-__all__ = ["n_features", "feature_index", "stretch_propagators"]
+__all__ = ["n_features", "feature_index", "stretch_tables"]
+
+_last_tables = [None, None]     # (key, tables) of the last call to stretch_tables
 
 
 def n_features(n_nodes, band):
@@ -39,8 +41,18 @@ def feature_index(n_nodes, band):
     return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
 
+def stretch_tables(w1, w2, a, c, index, n_max):
+    """:func:`_stretch_propagators`, kept for the next call with the same arguments: training
+    without node parameters asks for the same tables twice per batch, every batch."""
+    arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in (w1, w2, a, c)]
+    key = (b"".join(v.tobytes() for v in arrays), index.tobytes(), int(n_max))
+    if _last_tables[0] != key:
+        _last_tables[:] = key, _stretch_propagators(*arrays, index, int(n_max))
+    return _last_tables[1]
+
+
 @njit(cache=True)
-def stretch_propagators(w1, w2, a, c, index, n_max):
+def _stretch_propagators(w1, w2, a, c, index, n_max):
     """Closed forms of the products over stretches of m = 0..n_max steps without drive,
     (F, n_max + 1, 2, 2).
 
