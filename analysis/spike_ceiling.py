@@ -1,0 +1,85 @@
+"""What limits the spike task at 1,000 training trains: features or learning the readout?
+
+The paper's task (``rrnsim.data.spike_task``; the same seeds as ``spike_study.py``). Two fixed
+feature sets, each read out by a mixture of linear templates (``MixtureReadout``, the
+classifier's readout) fitted to convergence by L-BFGS with a ridge penalty, best of two starts:
+
+- ``golden RRN``: the golden network's summaries with W_res = 0 (log mean A**2 and the means of x
+  and q in 2 windows per node: the default classifier's features before training);
+- ``phase-locked Fourier``: the Fourier coefficients of each train at 10, 12, ..., 50 Hz with
+  phase zero at the trial start, plus the spike count: linear features that span the signal
+  (the rate is 100*(1 + sin(2*pi*f*t)), f uniform in 10-50 Hz).
+
+Beside them the Bayes-optimal observer (``rrnsim.observer.IdealObserver``) on the same test
+trains. If the Fourier features, read out this way, stay far below the observer, the limit is
+learning the mixture over frequencies from 1,000 trains, not the oscillators' features.
+
+    python analysis/spike_ceiling.py --seeds 3
+"""
+import argparse
+
+import numpy as np
+
+from rrnsim import RRN
+from rrnsim.data import spike_task
+from rrnsim.observer import IdealObserver
+from rrnsim.readout import MixtureReadout, cross_entropy, ridge_refit
+
+
+def golden_features(X):
+    """(n, 55): log power and 2-window means of x and q of the uncoupled golden network."""
+    out = RRN.from_spec("golden").summaries(X, n_windows=2)
+    n = X.shape[0]
+    return np.concatenate([np.log(out["power"]), out["window_x"].reshape(n, -1),
+                           out["window_q"].reshape(n, -1)], axis=1)
+
+
+def fourier_features(X, fs=1000.0):
+    """(n, 43): sum_n u[n] sin(2 pi f n/fs) and cos(...) at f = 10, 12, ..., 50 Hz; spike count."""
+    phase = 2 * np.pi * np.arange(10.0, 50.5, 2.0)[:, None] * np.arange(X.shape[1]) / fs
+    return np.concatenate([X @ np.sin(phase).T, X @ np.cos(phase).T, X.sum(1, keepdims=True)], 1)
+
+
+def fitted_accuracy(F_train, y_train, F_test, y_test, components, l2, starts=2):
+    """Test accuracy of a mixture readout fitted by L-BFGS on standardised features."""
+    mean, std = F_train.mean(0), F_train.std(0) + 1e-12
+    z_train, z_test = (F_train - mean) / std, (F_test - mean) / std
+    readout, best = MixtureReadout(components), None
+    for start in range(starts):
+        params = readout.init(z_train.shape[1], 2, np.random.default_rng(start))
+        params = ridge_refit(z_train, y_train, params, l2, max_iter=1000)
+        loss = (cross_entropy(readout.forward(z_train, params)[0], y_train)[0]
+                + l2 * (params["weight"] ** 2).sum())
+        if best is None or loss < best[0]:
+            best = (loss, params)
+    return float(np.mean(readout.forward(z_test, best[1])[0].argmax(1) == y_test))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--train", type=int, default=1000, help="training trains (1000)")
+    parser.add_argument("--test", type=int, default=10000, help="test trains per seed (10000)")
+    parser.add_argument("--components", type=int, nargs="+", default=[1, 4, 8],
+                        help="mixture components per class to try (1 4 8)")
+    parser.add_argument("--l2", type=float, default=1e-2, help="ridge penalty on the weights")
+    args = parser.parse_args(argv)
+    observer = IdealObserver("paper")
+    table = {}
+    for seed in range(args.seeds):
+        train, test = spike_task(args.train, seed=1000 + seed), spike_task(args.test, seed=2000 + seed)
+        table.setdefault(("Bayes-optimal observer", "-"), []).append(observer.score(test.X, test.y))
+        for name, features in (("golden RRN", golden_features),
+                               ("phase-locked Fourier", fourier_features)):
+            F_train, F_test = features(train.X), features(test.X)
+            for m in args.components:
+                table.setdefault((name, m), []).append(
+                    fitted_accuracy(F_train, train.y, F_test, test.y, m, args.l2))
+        print(f"seed {seed} done", flush=True)
+    print(f"\n{'features':<24} {'components':>10} {'mean':>6}  per seed")
+    for (name, m), accs in table.items():
+        print(f"{name:<24} {m!s:>10} {np.mean(accs):6.3f}  " + " ".join(f"{a:.3f}" for a in accs))
+
+
+if __name__ == "__main__":
+    main()
