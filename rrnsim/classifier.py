@@ -50,8 +50,8 @@ class RRNClassifier:
         With ``"phase"`` features, also the mean over time of the products of the state signals
         x and q of every pair of nodes at most ``products`` apart in node order
         (:mod:`rrnsim.engines.products`; 109 more features for 11 nodes and ``products=2``).
-        More accurate (sequential MNIST, spike task); a training batch of sequential MNIST takes
-        about 2.5x as long. ``None``: none.
+        More accurate (sequential MNIST, spike task); an epoch of sequential MNIST takes about
+        2.5x as long. ``None``: none.
     refit_alpha : float or None
         After training (and the choice of the best epoch), refit the readout's weights and
         biases on the trained network's normalised features of all the training data (the
