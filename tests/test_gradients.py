@@ -102,18 +102,19 @@ def test_closed_form_stretches_equal_stepping_on_random_networks():
                                        atol=1e-11 * np.abs(full[key]).max())
 
 
-def test_products_are_the_mean_products_of_the_recorded_signals():
-    """The engine's products features equal their definition computed from the recorded states."""
+@pytest.mark.parametrize("noise", [0.0, 0.5])
+def test_products_are_the_mean_products_of_the_recorded_signals(noise):
+    """``RRN.summaries`` products (closed-form stretches; stepped when noise is on) equal their
+    definition computed from the states that ``RRN.run`` records."""
     from rrnsim import RRN
     from rrnsim.engines import discrete, products
     rng = np.random.default_rng(1)
     K, T = 5, 60
-    net = RRN([4.0, 9.0, 20.0, 45.0, 90.0], radius=0.98, w_res=rng.normal(0, 0.3, (K, K)) * (1 - np.eye(K)))
-    u = rng.random((3, T, 1)) * (rng.random((3, T, 1)) < 0.3)
+    net = RRN([4.0, 9.0, 20.0, 45.0, 90.0], radius=0.98, noise=noise, seed=3,
+              w_res=rng.normal(0, 0.3, (K, K)) * (1 - np.eye(K)))
+    u = rng.random((3, T)) * (rng.random((3, T)) < 0.3)
+    x = net.run(u).x
     omega_p, beta_p = net.paper_constants
-    out = discrete.simulate(u, net.w_in, net.w1, net.w2, net.w_res, net.coupling, omega_p, beta_p,
-                            net.fs, products=2)
-    x = out["states"]
     a, c = discrete.quadrature_coefficients(omega_p, beta_p, net.fs)
     q = a * x - c * np.concatenate([np.zeros((3, 1, K)), x[:, :-1]], axis=1)
     signals = (x, q)
@@ -121,5 +122,6 @@ def test_products_are_the_mean_products_of_the_recorded_signals():
     assert len(index) == products.n_features(K, 2) == 3 * 5 + 4 * (4 + 3)
     expected = np.stack([(signals[sk][:, :, k] * signals[sl][:, :, l]).mean(axis=1)
                          for k, l, sk, sl in index], axis=1)
-    np.testing.assert_allclose(out["products"], expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    got = net.summaries(u, n_windows=2, products=2)["products"]
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11 * np.abs(expected).max())
     assert products.n_features(K, None) == 0 and products.n_features(K, 10) == products.n_features(K, 4)
