@@ -81,14 +81,15 @@ class MixtureReadout:
         return logits, (z, weights / total)
 
     @staticmethod
-    def backward(d_logits, params, cache):
+    def backward(d_logits, params, cache, input_grad=True):
+        """dL/dz (``None`` without ``input_grad``) and the parameters' gradients (dict)."""
         z, responsibilities = cache
         d_scores = d_logits[:, :, None] if responsibilities is None \
             else d_logits[:, :, None] * responsibilities
         C, M, D = params["weight"].shape
         d_scores = d_scores.reshape(-1, C * M)
         grads = {"weight": (d_scores.T @ z).reshape(C, M, D), "bias": d_scores.sum(0).reshape(C, M)}
-        return d_scores @ params["weight"].reshape(C * M, D), grads
+        return (d_scores @ params["weight"].reshape(C * M, D) if input_grad else None), grads
 
 
 def cross_entropy(logits, y, label_smoothing=0.0):
@@ -114,7 +115,7 @@ def ridge_refit(z, y, params, l2, max_iter=200):
         p = unpack(theta)
         logits, cache = readout.forward(z, p)
         loss, d_logits = cross_entropy(logits, y)
-        grads = MixtureReadout.backward(d_logits, p, cache)[1]
+        grads = MixtureReadout.backward(d_logits, p, cache, input_grad=False)[1]
         return (loss + l2 * (p["weight"] ** 2).sum(),
                 np.concatenate([(grads["weight"] + 2 * l2 * p["weight"]).ravel(), grads["bias"].ravel()]))
 
