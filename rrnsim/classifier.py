@@ -5,12 +5,13 @@ normalisation (learned scale and shift) -> softmax readout. ``features="power"``
 component is the paper's model exactly; the default ``features="phase"`` adds the phase-keeping
 window means of x and of its quadrature, and a mixture readout that combines them non-linearly.
 """
+import functools
 import inspect
 import json
 
 import numpy as np
 from scipy.special import expit, logit
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import __version__
 from .engines import discrete, products as state_products
@@ -28,6 +29,12 @@ __all__ = ["RRNClassifier", "FEATURES"]
 FEATURES = ("power", "phase")
 _MAX_GRAD_NORM = 1.0
 _POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
+
+
+@functools.cache
+def _thread_pools():
+    """The process's thread pools, found once (3 ms); limiting them then costs microseconds."""
+    return ThreadpoolController()
 
 
 class RRNClassifier:
@@ -306,7 +313,7 @@ class RRNClassifier:
             bar = _progress(batches, f"epoch {epoch + 1}/{self.epochs}", self.verbose)
             # one BLAS thread for the batches: the readout's small matrix products gain nothing
             # from more, and BLAS threads left spinning between them slow numba's threads ~2x
-            with threadpool_limits(limits=1, user_api="blas"):
+            with _thread_pools().limit(limits=1, user_api="blas"):
                 for batch in bar:
                     batch = np.sort(batch)
                     u = np.ascontiguousarray(X[batch], dtype=np.float64)
