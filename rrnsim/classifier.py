@@ -307,13 +307,13 @@ class RRNClassifier:
         total_steps = self.epochs * steps_per_epoch
         self.history_, best = [], (-np.inf, None)
         step = 0
-        for epoch in range(self.epochs):
-            batches = np.array_split(rng.permutation(train), steps_per_epoch)
-            losses = []
-            bar = _progress(batches, f"epoch {epoch + 1}/{self.epochs}", self.verbose)
-            # one BLAS thread for the batches: the readout's small matrix products gain nothing
-            # from more, and BLAS threads left spinning between them slow numba's threads ~2x
-            with _thread_pools().limit(limits=1, user_api="blas"):
+        # one BLAS thread while training: the readout's small matrix products gain nothing from
+        # more, and BLAS threads left spinning after them slow numba's threads up to 2x
+        with _thread_pools().limit(limits=1, user_api="blas"):
+            for epoch in range(self.epochs):
+                batches = np.array_split(rng.permutation(train), steps_per_epoch)
+                losses = []
+                bar = _progress(batches, f"epoch {epoch + 1}/{self.epochs}", self.verbose)
                 for batch in bar:
                     batch = np.sort(batch)
                     u = np.ascontiguousarray(X[batch], dtype=np.float64)
@@ -326,18 +326,18 @@ class RRNClassifier:
                     step += 1
                     if self.verbose:
                         bar.set_postfix(loss=f"{np.mean(losses):.4f}")
-            record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
-            if n_val:
-                predicted = self._predict_index(X[val])
-                record["val_accuracy"] = float(np.mean(predicted == y_index[val]))
-            self.history_.append(record)
-            if self.verbose:
-                bar.close()
-                print(f"epoch {epoch + 1}/{self.epochs}: loss {record['train_loss']:.4f}"
-                      + (f", validation accuracy {record['val_accuracy']:.4f}" if n_val else ""))
-            score = record.get("val_accuracy", epoch)
-            if score > best[0]:
-                best = (score, self._snapshot(), epoch + 1)
+                record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
+                if n_val:
+                    predicted = self._predict_index(X[val])
+                    record["val_accuracy"] = float(np.mean(predicted == y_index[val]))
+                self.history_.append(record)
+                if self.verbose:
+                    bar.close()
+                    print(f"epoch {epoch + 1}/{self.epochs}: loss {record['train_loss']:.4f}"
+                          + (f", validation accuracy {record['val_accuracy']:.4f}" if n_val else ""))
+                score = record.get("val_accuracy", epoch)
+                if score > best[0]:
+                    best = (score, self._snapshot(), epoch + 1)
         self._restore(best[1])
         self.best_epoch_ = best[2]
         if self.refit_alpha is not None:
