@@ -206,3 +206,17 @@ def test_score_rejects_column_labels():
     clf = small(epochs=1).fit(X, y)
     with pytest.raises(ValueError, match=r"shape \(40, 1\)"):
         clf.score(X, y[:, None])
+
+
+def test_fit_leaves_the_blas_thread_count_as_it_found_it():
+    """Training holds BLAS to one thread (threadpoolctl) and gives the setting back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    X, y = rhythm_task(n=64)
+    small(epochs=1).fit(X, y)   # loads every library that training uses
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() == {2}
+        small(epochs=2).fit(X, y)
+        assert blas_threads() == {2}
