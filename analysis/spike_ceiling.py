@@ -6,9 +6,12 @@ classifier's readout) fitted to convergence by L-BFGS with a ridge penalty, best
 
 - ``golden RRN``: the golden network's summaries with W_res = 0 (log mean A**2 and the means of x
   and q in 2 windows per node: the default classifier's features before training);
-- ``phase-locked Fourier``: the Fourier coefficients of each train at 10, 12, ..., 50 Hz with
+- ``Fourier 10-50 Hz / 2 Hz``: the Fourier coefficients of each train at 10, 12, ..., 50 Hz with
   phase zero at the trial start, plus the spike count: linear features that span the signal
-  (the rate is 100*(1 + sin(2*pi*f*t)), f uniform in 10-50 Hz).
+  (the rate is 100*(1 + sin(2*pi*f*t)), f uniform in 10-50 Hz);
+- ``Fourier 10-50 Hz / 4 Hz`` and ``Fourier at golden f``: the same at 10, 14, ..., 50 Hz, and at
+  the golden network's 11 node frequencies (3 of them inside 10-50 Hz): how much the coverage of
+  the modulation band matters.
 
 Beside them the Bayes-optimal observer (``rrnsim.observer.IdealObserver``) on the same test
 trains. If the Fourier features, read out this way, stay far below the observer, the limit is
@@ -34,10 +37,21 @@ def golden_features(X):
                            out["window_q"].reshape(n, -1)], axis=1)
 
 
-def fourier_features(X, fs=1000.0):
-    """(n, 43): sum_n u[n] sin(2 pi f n/fs) and cos(...) at f = 10, 12, ..., 50 Hz; spike count."""
-    phase = 2 * np.pi * np.arange(10.0, 50.5, 2.0)[:, None] * np.arange(X.shape[1]) / fs
-    return np.concatenate([X @ np.sin(phase).T, X @ np.cos(phase).T, X.sum(1, keepdims=True)], 1)
+def fourier_features(frequencies, fs=1000.0):
+    """Features (n, 2F + 1) of trains X (n, time): sum_n X[:, n] sin(2 pi f n/fs) and cos(...) at
+    the F ``frequencies`` (Hz), and the spike count."""
+    def features(X):
+        phase = 2 * np.pi * np.asarray(frequencies)[:, None] * np.arange(X.shape[1]) / fs
+        return np.concatenate([X @ np.sin(phase).T, X @ np.cos(phase).T, X.sum(1, keepdims=True)], 1)
+    return features
+
+
+FEATURE_SETS = {
+    "golden RRN": golden_features,
+    "Fourier at golden f": fourier_features(RRN.from_spec("golden").frequencies),
+    "Fourier 10-50 Hz / 4 Hz": fourier_features(np.arange(10.0, 50.5, 4.0)),
+    "Fourier 10-50 Hz / 2 Hz": fourier_features(np.arange(10.0, 50.5, 2.0)),
+}
 
 
 def fitted_accuracy(F_train, y_train, F_test, y_test, components, l2, starts=2):
@@ -69,8 +83,7 @@ def main(argv=None):
     for seed in range(args.seeds):
         train, test = spike_task(args.train, seed=1000 + seed), spike_task(args.test, seed=2000 + seed)
         table.setdefault(("Bayes-optimal observer", "-"), []).append(observer.score(test.X, test.y))
-        for name, features in (("golden RRN", golden_features),
-                               ("phase-locked Fourier", fourier_features)):
+        for name, features in FEATURE_SETS.items():
             F_train, F_test = features(train.X), features(test.X)
             for m in args.components:
                 table.setdefault((name, m), []).append(
