@@ -17,7 +17,7 @@ from . import __version__
 from .engines import discrete, products as state_products
 from .io import load_arrays, save_arrays
 from .network import RRN
-from .validation import as_input, count
+from .validation import as_input, count, number, positive
 from .optim import AdamW, clip_grad_norm, one_cycle_lr
 from .readout import BatchNorm, MixtureReadout, cross_entropy, ridge_refit
 from .specs import load_spec
@@ -79,8 +79,8 @@ class RRNClassifier:
         Fraction of the training data held out to pick the best epoch (0: keep the last).
     w_res_init : float
         Standard deviation of the initial random W_res (off-diagonal).
-    seed : int
-        Seeds every random choice: same seed, same model.
+    seed : int or None
+        Seeds every random choice: same seed, same model (``None``: fresh entropy each fit).
     verbose : bool
         A progress bar per epoch with loss and validation accuracy.
 
@@ -157,20 +157,22 @@ class RRNClassifier:
             raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
         for name in ("epochs", "batch_size"):
             count(name, getattr(self, name))
-        if self.features == "phase" and int(self.windows) < 1:
-            raise ValueError(f"windows must be >= 1 for 'phase' features, got {self.windows}")
-        if self._products_band is not None and self._products_band < 0:
-            raise ValueError(f"products must be None or >= 0, got {self.products}")
-        if self.refit_alpha is not None and not self.refit_alpha > 0:
-            raise ValueError(f"refit_alpha must be None or positive, got {self.refit_alpha}")
-        if self._n_components < 1:
-            raise ValueError(f"components must be >= 1, got {self.components}")
-        if not 0 <= self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.seed is not None:  # None: fresh entropy, as numpy's default_rng(None)
+            count("seed", self.seed, minimum=0)
+        if self.features == "phase":
+            count("windows", self.windows)
+        if self.products is not None:
+            count("products", self.products, minimum=0)
+        if self.components is not None:
+            count("components", self.components)
+        if self.refit_alpha is not None:
+            positive("refit_alpha", self.refit_alpha)
+        positive("lr", self.lr)
+        for name in ("weight_decay", "w_res_init"):
+            positive(name, getattr(self, name), allow_zero=True)
+        for name in ("validation_fraction", "label_smoothing"):
+            if not 0 <= number(name, getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
     def _trainable(self):
         names = ["bn_scale", "bn_shift", "readout_weight", "readout_bias"]
@@ -288,7 +290,11 @@ class RRNClassifier:
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != X.shape[0]:
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-        self.classes_, y_index = np.unique(y, return_inverse=True)
+        try:
+            self.classes_, y_index = np.unique(y, return_inverse=True)
+        except TypeError:  # e.g. None among the labels, or numbers mixed with strings
+            raise ValueError("y must hold labels of one kind (all integers or all strings), got "
+                             f"types {sorted({type(v).__name__ for v in y.tolist()})}") from None
         self.classes_ = np.asarray(self.classes_.tolist())  # plain dtype: saved without pickle
         if len(self.classes_) < 2:
             raise ValueError(f"need at least two classes, got only {self.classes_.tolist()}")
@@ -402,10 +408,10 @@ class RRNClassifier:
 
     def score(self, X, y):
         """Accuracy on ``X``, ``y``."""
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-d (samples,), got shape {y.shape}")
-        return float(np.mean(self.predict(X) == y))
+        y, predicted = np.asarray(y), self.predict(X)
+        if y.shape != predicted.shape:
+            raise ValueError(f"y must have shape {predicted.shape} to match X, got {y.shape}")
+        return float(np.mean(predicted == y))
 
     # --- model files ---
     def save(self, path):
@@ -416,7 +422,8 @@ class RRNClassifier:
         arrays.update({f"bn_{k}": v for k, v in self.bn_state_.items()})
         arrays.update({"frequencies_hz": net.frequencies, "radius": net.radius,
                        "classes": self.classes_})
-        params = self.get_params()
+        params = {k: v.item() if isinstance(v, np.generic) else v  # numpy scalars as JSON numbers
+                  for k, v in self.get_params().items()}
         metadata = {"format": "rrnsim.RRNClassifier", "version": __version__,
                     "params": params, "fs_hz": net.fs, "coupling": net.coupling,
                     "n_channels": self.n_channels_, "best_epoch": self.best_epoch_,

@@ -138,16 +138,48 @@ def test_bad_training_input(X, y, message):
         small().fit(X, y)
 
 
+@pytest.mark.parametrize("setting, message", [
+    ({"products": -1}, "products must be at least 0, got -1"),
+    ({"refit_alpha": 0}, "refit_alpha must be a finite positive number, got 0"),
+    ({"weight_decay": np.nan}, "weight_decay must be finite, got nan"),
+    ({"weight_decay": -0.1}, "weight_decay must be a finite non-negative number, got -0.1"),
+    ({"w_res_init": -1.0}, "w_res_init must be a finite non-negative number"),
+    ({"lr": 0.0}, "lr must be a finite positive number"),
+    ({"seed": -1}, "seed must be at least 0, got -1"),
+    ({"seed": 1.5}, "seed must be an integer, got 1.5"),
+    ({"windows": 2.7}, "windows must be an integer, got 2.7"),
+    ({"components": 0}, "components must be at least 1, got 0"),
+    ({"label_smoothing": 1.0}, r"label_smoothing must be in \[0, 1\), got 1.0"),
+])
+def test_bad_setting_is_named_before_training(setting, message):
+    X, y = rhythm_task(n=20)
+    with pytest.raises((TypeError, ValueError), match=message):
+        small(**setting).fit(X, y)
+
+
+def test_bad_labels_and_scoring_lengths():
+    X, y = rhythm_task(n=20)
+    with pytest.raises(ValueError, match="labels of one kind.*NoneType"):
+        small().fit(X, np.array([None, 1] * 10, dtype=object))
+    clf = small(epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"y must have shape \(20,\) to match X, got \(1,\)"):
+        clf.score(X, y[:1])
+
+
+def test_numpy_settings_save_as_plain_json(tmp_path):
+    X, y = rhythm_task(n=20)
+    clf = small(epochs=np.int64(1), lr=np.float32(3e-3)).fit(X, y)
+    loaded = RRNClassifier.load(clf.save(tmp_path / "m.npz"))
+    assert loaded.epochs == 1 and type(loaded.epochs) is int
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_bad_settings_and_unfitted_use(tmp_path):
     X, y = rhythm_task(n=20)
     with pytest.raises(ValueError, match="'spectral'"):
         small(features="spectral").fit(X, y)
     with pytest.raises(ValueError, match="epochs"):
         small(epochs=0).fit(X, y)
-    with pytest.raises(ValueError, match="products must be None or >= 0, got -1"):
-        small(products=-1).fit(X, y)
-    with pytest.raises(ValueError, match="refit_alpha must be None or positive, got 0"):
-        small(refit_alpha=0).fit(X, y)
     with pytest.raises(ValueError, match="not fitted"):
         small().predict(X)
     spec = tmp_path / "phase.toml"
@@ -204,7 +236,7 @@ def test_silent_trials_and_object_labels(tmp_path):
 def test_score_rejects_column_labels():
     X, y = rhythm_task(n=40)
     clf = small(epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match=r"shape \(40, 1\)"):
+    with pytest.raises(ValueError, match=r"shape \(40,\) to match X, got \(40, 1\)"):
         clf.score(X, y[:, None])
 
 
