@@ -2,11 +2,12 @@
 from dataclasses import dataclass
 
 import numpy as np
+import quantities as pq
 
 from . import oscillator
 from .engines import discrete
 from .specs import load_spec
-from .validation import as_input
+from .validation import as_input, count, positive
 
 __all__ = ["RRN", "RunResult"]
 
@@ -53,16 +54,17 @@ class RRN:
 
     def __init__(self, frequencies, radius=0.99999, fs=1000.0, w_res=None, w_in=None,
                  coupling="gated", noise=0.0, seed=None):
-        fs = float(fs)
-        if not np.isfinite(fs) or fs <= 0:
-            raise ValueError(f"fs must be a positive sampling rate in Hz, got {fs}")
-        self.fs = fs
+        self.fs = positive("fs", fs, unit=pq.Hz)
         frequencies = np.atleast_1d(np.asarray(frequencies, dtype=float))
         if frequencies.ndim != 1 or frequencies.size == 0:
             raise ValueError(f"frequencies must be a non-empty 1-d list of Hz, got shape "
                              f"{frequencies.shape}")
-        radius = np.broadcast_to(np.asarray(radius, dtype=float), frequencies.shape).copy()
-        problems = [why for why in oscillator.stability_violations(frequencies, radius, fs) if why]
+        try:
+            radius = np.broadcast_to(np.asarray(radius, dtype=float), frequencies.shape).copy()
+        except ValueError:
+            raise ValueError(f"radius must be one value or one per node ({frequencies.size}), got "
+                             f"shape {np.shape(radius)}") from None
+        problems = [why for why in oscillator.stability_violations(frequencies, radius, self.fs) if why]
         if problems:
             raise ValueError("unstable node(s): " + "; ".join(problems))
         self.frequencies = frequencies
@@ -74,10 +76,7 @@ class RRN:
             raise ValueError(f"coupling must be one of {', '.join(discrete.COUPLINGS)}, got "
                              f"{coupling!r}")
         self.coupling = coupling
-        noise = float(noise)
-        if not np.isfinite(noise) or noise < 0:
-            raise ValueError(f"noise must be a non-negative standard deviation, got {noise}")
-        self.noise = noise
+        self.noise = positive("noise", noise, allow_zero=True)  # std of the drive noise
         self.seed = seed
 
     @staticmethod
@@ -158,6 +157,9 @@ class RRN:
     def _blocks(self, X, record, n_windows=0, products=None):
         """Run the discrete engine block by block over the batch; yield its output dicts."""
         X = as_input(X, self.w_in.shape[1])
+        n_windows = count("n_windows", n_windows, minimum=0)
+        if products is not None:
+            products = count("products", products, minimum=0)
         rng = np.random.default_rng(self.seed)
         omega_p, beta_p = self.paper_constants
         w1, w2 = self.w1, self.w2
@@ -214,5 +216,5 @@ class RRN:
     def n_parameters(self, n_classes=10):
         """Trainable parameters of the paper's classifier: W_res off-diagonal, normalisation
         (scale and shift per node) and the linear readout (weights and biases)."""
-        K = self.n_nodes
+        K, n_classes = self.n_nodes, count("n_classes", n_classes, minimum=2)
         return K * (K - 1) + 2 * K + (K + 1) * n_classes

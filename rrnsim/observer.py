@@ -39,11 +39,12 @@ import math
 import operator
 
 import numpy as np
+import quantities as pq
 from scipy.special import gammaln, softmax
 
 from .data.tasks import spike_task, spike_task_rate
 from .rhythms import BANDS
-from .validation import count, frequency_range, positive
+from .validation import count, frequency_range, n_bins, positive
 
 __all__ = ["IdealObserver", "ideal_accuracy", "TASKS", "LIKELIHOODS", "BANDS_TASK_BANDS"]
 
@@ -278,17 +279,12 @@ class IdealObserver:
             raise ValueError(f"unknown likelihood {self.likelihood!r}; known: "
                              f"{', '.join(map(repr, LIKELIHOODS))}")
         c["likelihood"] = self.likelihood
-        c["fs"] = fs = positive("fs", self.fs)
+        c["fs"] = fs = positive("fs", self.fs, unit=pq.Hz)
         duration = defaults["duration"] if self.duration is None else self.duration
-        c["duration"] = duration = positive("duration", duration)
-        n_bins_float = duration * fs
-        n_bins = int(round(n_bins_float))
-        if n_bins < 1 or abs(n_bins_float - n_bins) > 1e-6 * max(1.0, n_bins_float):
-            raise ValueError(f"duration * fs must be a whole number of bins (at least 1); got "
-                             f"duration={duration} s, fs={fs} Hz, i.e. {n_bins_float} bins")
-        c["n_bins"] = n_bins
+        c["duration"] = duration = positive("duration", duration, unit=pq.s)
+        c["n_bins"] = n_bins(duration, fs)
         rate = defaults["rate"] if self.rate is None else self.rate
-        c["rate"] = rate = positive("rate", rate, allow_zero=True)
+        c["rate"] = rate = positive("rate", rate, allow_zero=True, unit=pq.Hz)
         if c["likelihood"] == "bernoulli" and 2 * rate / fs > 1:
             raise ValueError(f"rate={rate} Hz is too high for fs={fs} Hz: the modulated peak "
                              f"2*rate/fs = {2 * rate / fs} is above 1 spike per bin")

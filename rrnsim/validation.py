@@ -4,7 +4,7 @@ import operator
 import numpy as np
 import quantities as pq
 
-__all__ = ["as_input", "count", "number", "positive", "modulation_frequency", "frequency_range",
+__all__ = ["as_input", "count", "number", "positive", "n_bins", "modulation_frequency", "frequency_range",
            "in_hz", "hertz"]
 
 
@@ -21,8 +21,17 @@ def count(name, value, minimum=1):
     return value
 
 
-def number(name, value):
-    """A finite float."""
+def number(name, value, unit=None):
+    """A finite float. A ``quantities`` value is rescaled to ``unit`` (e.g. ``pq.Hz``, ``pq.s``);
+    without ``unit`` it is refused, so that no unit is silently dropped."""
+    if isinstance(value, pq.Quantity):
+        if unit is None:
+            raise TypeError(f"{name} must be a plain number, got the quantity {value}")
+        try:
+            value = value.rescale(unit).magnitude
+        except ValueError:
+            raise ValueError(f"{name} must be in units of {unit.dimensionality} (or convertible), "
+                             f"got {value}") from None
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -32,13 +41,23 @@ def number(name, value):
     return value
 
 
-def positive(name, value, allow_zero=False):
-    """A finite float > 0 (>= 0 with ``allow_zero``)."""
-    value = number(name, value)
+def positive(name, value, allow_zero=False, unit=None):
+    """A finite float > 0 (>= 0 with ``allow_zero``); quantities as in :func:`number`."""
+    value = number(name, value, unit)
     if value < 0 or (value == 0 and not allow_zero):
         need = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{name} must be a finite {need} number, got {value}")
     return value
+
+
+def n_bins(duration, fs):
+    """Whole number of samples in ``duration`` s at ``fs`` Hz, else ValueError naming both."""
+    n_float = duration * fs
+    n = int(round(n_float))
+    if n < 1 or abs(n_float - n) > 1e-6 * max(1.0, n_float):
+        raise ValueError(f"duration * fs must be a whole number of samples (at least 1); got "
+                         f"duration={duration} s, fs={fs} Hz, i.e. {n_float} samples")
+    return n
 
 
 def as_input(X, n_channels=None, name="X"):

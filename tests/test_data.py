@@ -3,6 +3,7 @@ import gzip
 
 import numpy as np
 import pytest
+import quantities as pq
 
 from rrnsim.data import load_mnist, spike_task
 from rrnsim.data.mnist import MNIST, read_idx
@@ -310,7 +311,7 @@ def test_spike_task_psth_over_frequency_prior():
     (dict(rate=600.0), "rate=600.0 Hz is too high"),
     (dict(fs=0.0), "fs must be.*0.0"),
     (dict(duration=-0.1), "duration must be.*-0.1"),
-    (dict(duration=0.1005), "whole number of bins"),
+    (dict(duration=0.1005), "whole number of samples"),
     (dict(f_range=(10.0, 600.0)), "600.0 Hz.*Nyquist.*500.0"),
     (dict(f_range=(10.0, 500.0)), "500.0 Hz.*Nyquist"),
     (dict(f_range=(50.0, 10.0)), "low <= high"),
@@ -320,6 +321,14 @@ def test_spike_task_bad_arguments(kwargs, match):
     kwargs = {"n_trials": 10, **kwargs}
     with pytest.raises(ValueError, match=match):
         spike_task(**kwargs)
+
+
+def test_spike_task_reads_quantities_in_their_units():
+    plain = spike_task(6, seed=3)
+    task = spike_task(6, seed=3, duration=100 * pq.ms, fs=1 * pq.kHz, rate=0.1 * pq.kHz)
+    np.testing.assert_array_equal(task.X, plain.X)
+    with pytest.raises(ValueError, match="duration must be in units of .*s.*100.0 Hz"):
+        spike_task(6, duration=100 * pq.Hz)
 
 
 @pytest.mark.parametrize("kwargs, match", [

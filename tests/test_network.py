@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import quantities as pq
 from scipy.special import expit
 
 import rrnsim
@@ -122,10 +123,27 @@ def test_bad_inputs_are_named(golden, X, message):
     (dict(frequencies=[10.0, 20.0], w_in=np.ones((3, 1))), r"\(3, 1\)"),
     (dict(frequencies=[10.0], coupling="magnetic"), "magnetic"),
     (dict(frequencies=[10.0], noise=-1.0), "-1.0"),
+    (dict(frequencies=[10.0, 20.0], radius=[0.9, 0.9, 0.9]), r"one per node \(2\), got shape \(3,\)"),
+    (dict(frequencies=[10.0], fs=pq.Quantity(1.0, "ms")), "fs must be in units of .*Hz.*1.0 ms"),
 ])
 def test_bad_network_parameters_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         rrnsim.RRN(**kwargs)
+
+
+def test_sampling_rate_as_a_quantity_is_converted():
+    assert rrnsim.RRN([10.0], fs=1 * pq.kHz).fs == 1000.0
+    with pytest.raises(TypeError, match="noise must be a plain number"):
+        rrnsim.RRN([10.0], noise=0.1 * pq.Hz)
+
+
+def test_bad_summary_and_count_arguments_are_named(golden):
+    with pytest.raises(ValueError, match="products must be at least 0, got -1"):
+        golden.summaries(np.zeros((1, 5)), products=-1)
+    with pytest.raises(TypeError, match="n_windows must be an integer, got 2.5"):
+        golden.summaries(np.zeros((1, 5)), n_windows=2.5)
+    with pytest.raises(ValueError, match="n_classes must be at least 2, got -3"):
+        golden.n_parameters(-3)
 
 
 def test_unknown_engine(golden):

@@ -257,7 +257,7 @@ def test_bad_counts_for_the_poisson_likelihood():
     ({"task": "bands", "f_range": (10, 20)}, ValueError, r"f_range=\(10, 20\).*'paper'"),
     ({"task": "bands", "n_frequencies": 100}, ValueError, "n_frequencies=100"),
     ({"task": "paper", "rate": 600.0}, ValueError, "rate=600.0 Hz is too high"),
-    ({"task": "paper", "duration": 0.0125}, ValueError, "whole number of bins.*12.5"),
+    ({"task": "paper", "duration": 0.0125}, ValueError, "whole number of samples.*12.5"),
     ({"task": "paper", "f_range": (50, 10)}, ValueError, "low <= high"),
     ({"task": "paper", "f_range": (10, 600)}, ValueError, "600.0 Hz.*Nyquist"),
     ({"task": "paper", "f_range": 10}, TypeError, "two numbers"),

@@ -53,7 +53,7 @@ import quantities as pq
 
 from ..engines.brian import bin_spike_times
 from ..rhythms import BANDS, band_of
-from ..validation import count, frequency_range, modulation_frequency, number, positive
+from ..validation import count, frequency_range, modulation_frequency, n_bins, number, positive
 
 __all__ = ["modulated_poisson", "paper_task", "bands_task", "modulated_poisson_group",
            "bin_block", "save_nix", "load_nix", "RATE_EXPRESSION", "TASK_BANDS"]
@@ -75,16 +75,6 @@ _LIST_ANNOTATIONS = ("class_names",)  # NixIO reads a one-element list back as i
 
 # --- validation ----------------------------------------------------------------------------------
 
-
-
-def _n_bins(duration, fs):
-    """Whole number of samples in ``duration`` s at ``fs`` Hz, else ValueError naming both."""
-    n_float = duration * fs
-    n = int(round(n_float))
-    if n < 1 or abs(n_float - n) > 1e-6 * max(1.0, n_float):
-        raise ValueError(f"duration * fs must be a whole number of samples (at least 1); got "
-                         f"duration={duration} s, fs={fs} Hz, i.e. {n_float} samples")
-    return n
 
 
 def _rate_parameters(rate_hz, depth, frequency_hz, phase, fs, rate_name="rate_hz"):
@@ -186,7 +176,7 @@ def modulated_poisson_group(rate_hz, depth=1.0, frequency_hz=0.0, phase=0.0, fs=
     -------
     brian2.PoissonGroup
     """
-    fs = positive("fs", fs)
+    fs = positive("fs", fs, unit=pq.Hz)
     rate_hz, depth, frequency_hz, phase = _rate_parameters(rate_hz, depth, frequency_hz, phase, fs)
     if clock is None:
         clock = b2.Clock(dt=b2.second / fs, name="modulated_poisson_clock*")
@@ -209,7 +199,7 @@ def modulated_poisson_group(rate_hz, depth=1.0, frequency_hz=0.0, phase=0.0, fs=
 def _simulate(rate_hz, depth, frequency_hz, phase, duration, fs, brian_seed):
     """Spike times (s) of every neuron in one Brian2 run: a list of sorted float arrays, each on
     the grid ``n/fs``. numpy's global random state is the caller's again afterwards."""
-    n_steps = _n_bins(duration, fs)
+    n_steps = n_bins(duration, fs)
     clock = b2.Clock(dt=b2.second / fs, name=_CLOCK_NAME)
     group = modulated_poisson_group(rate_hz, depth, frequency_hz, phase, fs, name=_GROUP_NAME,
                                     clock=clock)
@@ -326,10 +316,10 @@ def modulated_poisson(n_trials, rate_hz, depth=1.0, frequency_hz=None, phase=0.0
     n_trials = count("n_trials", n_trials)
     n_trains = count("n_trains", n_trains)
     label = count("label", label, minimum=0)
-    fs = positive("fs", fs)
-    duration = positive("duration", duration)
-    _n_bins(duration, fs)
-    rate_hz = number("rate_hz", rate_hz)
+    fs = positive("fs", fs, unit=pq.Hz)
+    duration = positive("duration", duration, unit=pq.s)
+    n_bins(duration, fs)
+    rate_hz = number("rate_hz", rate_hz, unit=pq.Hz)
     depth = number("depth", depth)
     _rate_parameters(rate_hz, depth, 0.0, 0.0, fs)
     if frequency_hz is not None and np.ndim(frequency_hz) != 0:
@@ -401,10 +391,10 @@ def paper_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
     """
     n_trials = count("n_trials", n_trials)
     n_trains = count("n_trains", n_trains)
-    fs = positive("fs", fs)
-    duration = positive("duration", duration)
-    _n_bins(duration, fs)
-    rate = number("rate", rate)
+    fs = positive("fs", fs, unit=pq.Hz)
+    duration = positive("duration", duration, unit=pq.s)
+    n_bins(duration, fs)
+    rate = number("rate", rate, unit=pq.Hz)
     _rate_parameters(rate, 1.0, 0.0, 0.0, fs, rate_name="rate")
     low, high = frequency_range("f_range", f_range, fs)
     seed = _seed(seed)
@@ -456,10 +446,10 @@ def bands_task(n_trials, seed=None, duration=1.0, fs=1000.0, rate_hz=30.0, depth
     """
     n_trials = count("n_trials", n_trials)
     n_trains = count("n_trains", n_trains)
-    fs = positive("fs", fs)
-    duration = positive("duration", duration)
-    _n_bins(duration, fs)
-    rate_hz = number("rate_hz", rate_hz)
+    fs = positive("fs", fs, unit=pq.Hz)
+    duration = positive("duration", duration, unit=pq.s)
+    n_bins(duration, fs)
+    rate_hz = number("rate_hz", rate_hz, unit=pq.Hz)
     depth = number("depth", depth)
     _rate_parameters(rate_hz, depth, 0.0, 0.0, fs)
     if isinstance(bands, str):
@@ -539,13 +529,13 @@ def bin_block(block, fs=None):
         raise TypeError(f"block must be a neo.Block, got {type(block).__name__}")
     if fs is None:
         fs = _annotation(block, "fs", "the block (pass fs, or annotate it)")
-    fs = positive("fs", fs)
-    duration = positive("duration", _annotation(block, "duration", "the block"))
-    n_bins = _n_bins(duration, fs)
+    fs = positive("fs", fs, unit=pq.Hz)
+    duration = positive("duration", _annotation(block, "duration", "the block"), unit=pq.s)
+    n_samples = n_bins(duration, fs)
     if not block.segments:
         raise ValueError("the block has no segments (trials)")
     tolerance = 1e-6 / fs  # the tolerance bin_spike_times allows around the sample grid
-    X = np.zeros((len(block.segments), n_bins))
+    X = np.zeros((len(block.segments), n_samples))
     y = np.zeros(len(block.segments), dtype=np.int64)
     for k, segment in enumerate(block.segments):
         where = f"segment {k} ({segment.name!r})"
@@ -566,7 +556,7 @@ def bin_block(block, fs=None):
                 raise ValueError(f"spike time {t[bad][0]} s in spike train {j} of {where} is "
                                  f"outside the trial [0, {duration}] s")
             times.append(t)
-        X[k] = bin_spike_times(np.concatenate(times), fs, n_bins + 1)[:n_bins]
+        X[k] = bin_spike_times(np.concatenate(times), fs, n_samples + 1)[:n_samples]
     return X, y
 
 

@@ -19,8 +19,9 @@ import operator
 from dataclasses import dataclass
 
 import numpy as np
+import quantities as pq
 
-from ..validation import frequency_range, positive
+from ..validation import frequency_range, n_bins, positive
 
 __all__ = ["SpikeTask", "spike_task", "spike_task_rate"]
 
@@ -144,14 +145,10 @@ def spike_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
         raise TypeError(f"n_trials must be an integer, got {n_trials!r}") from None
     if n_trials < 2:
         raise ValueError(f"n_trials must be at least 2 (one trial of each class), got {n_trials}")
-    fs = positive("fs", fs)
-    duration = positive("duration", duration)
-    rate = positive("rate", rate, allow_zero=True)
-    n_bins_float = duration * fs
-    n_bins = int(round(n_bins_float))
-    if n_bins < 1 or abs(n_bins_float - n_bins) > 1e-6 * max(1.0, n_bins_float):
-        raise ValueError(f"duration * fs must be a whole number of bins (at least 1); got "
-                         f"duration={duration} s, fs={fs} Hz, i.e. {n_bins_float} bins")
+    fs = positive("fs", fs, unit=pq.Hz)
+    duration = positive("duration", duration, unit=pq.s)
+    rate = positive("rate", rate, allow_zero=True, unit=pq.Hz)
+    n_samples = n_bins(duration, fs)
     if 2 * rate / fs > 1:
         raise ValueError(f"rate={rate} Hz is too high for fs={fs} Hz: the modulated peak "
                          f"2*rate/fs = {2 * rate / fs} is above 1 spike per bin")
@@ -167,7 +164,7 @@ def spike_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
     y = rng.permutation(np.repeat(np.array([0, 1], dtype=np.int64), [n0, n_trials - n0]))
     frequencies_hz = np.full(n_trials, np.nan)
     frequencies_hz[y == 1] = rng.uniform(low, high, size=n_trials - n0)
-    t = np.arange(n_bins) / fs
+    t = np.arange(n_samples) / fs
     rates_hz = spike_task_rate(t, frequencies_hz, rate)
-    X = (rng.random((n_trials, n_bins)) < rates_hz / fs).astype(dtype)
+    X = (rng.random((n_trials, n_samples)) < rates_hz / fs).astype(dtype)
     return SpikeTask(X=X, y=y, frequencies_hz=frequencies_hz, rates_hz=rates_hz, fs=fs)
