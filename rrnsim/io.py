@@ -14,7 +14,8 @@ _META_KEY = "__metadata__"
 class atomic_path:
     """Context manager giving a temporary path beside ``path``, renamed onto it on success.
 
-    On error the temporary file is removed and ``path`` is left as it was.
+    On error, in the body or in the final rename, the temporary file is removed and ``path`` is
+    left as it was.
     """
 
     def __init__(self, path, suffix=""):
@@ -34,9 +35,13 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+            try:
+                os.replace(self.tmp, self.path)
+                return False
+            except OSError as err:
+                self.tmp.unlink(missing_ok=True)
+                raise OSError(f"cannot write {str(self.path)!r}: {err.strerror}") from None
+        self.tmp.unlink(missing_ok=True)
         return False
 
 

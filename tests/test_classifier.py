@@ -221,6 +221,14 @@ def test_failed_save_leaves_existing_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
 
 
+def test_save_onto_a_folder_names_it_and_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "models"
+    target.mkdir()
+    with pytest.raises(OSError, match="cannot write .*models'"):
+        rrnsim.io.save_arrays(target, {"a": np.zeros(3)})
+    assert [p.name for p in tmp_path.iterdir()] == ["models"]
+
+
 def test_silent_trials_and_object_labels(tmp_path):
     """An input without any spike has power 0: training and prediction stay finite; labels held
     in an object array still save without pickle."""

@@ -119,6 +119,10 @@ def test_nix_round_trip_keeps_spikes_annotations_units(tmp_path):
     assert "nix_name" not in block.annotations  # save_nix leaves the block as it was
     assert all(type(v) is type(block.annotations[k]) for k, v in loaded.annotations.items())
     assert [p.name for p in tmp_path.iterdir()] == ["trials.nix"]  # no temporary file left
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert path.stat().st_mode == plain.stat().st_mode  # as open() creates it, not 0600
+    plain.unlink()
     X0, y0 = bin_block(block)
     X1, y1 = bin_block(loaded)
     np.testing.assert_array_equal(X0, X1)

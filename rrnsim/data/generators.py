@@ -42,8 +42,6 @@ Block annotations: ``task`` (the generator's name), ``fs`` (Hz), ``duration`` (s
 :func:`save_nix` and :func:`load_nix` store Blocks in NIX files through ``neo.io.NixIO``.
 """
 import numbers
-import os
-import tempfile
 from pathlib import Path
 
 import brian2 as b2
@@ -52,6 +50,7 @@ import numpy as np
 import quantities as pq
 
 from ..engines.brian import bin_spike_times
+from ..io import atomic_path
 from ..rhythms import BANDS, band_of
 from ..validation import count, frequency_range, modulation_frequency, n_bins, number, positive
 
@@ -597,18 +596,11 @@ def save_nix(block, path):
     if not path.parent.is_dir():
         raise ValueError(f"cannot write {path}: folder {path.parent} does not exist")
     named = {id(obj) for obj in _objects(block) if "nix_name" in obj.annotations}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
         # 'ow' (overwrite): the default 'rw' would add to an existing file and cannot open the
         # empty temporary file.
-        with neo.io.NixIO(tmp, mode="ow") as io:
+        with atomic_path(path) as tmp, neo.io.NixIO(str(tmp), mode="ow") as io:
             io.write_block(block)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     finally:
         for obj in _objects(block):  # NixIO annotates what it writes with 'nix_name'
             if id(obj) not in named:
