@@ -27,7 +27,7 @@ from elephant import spectral as _elephant
 from elephant.conversion import BinnedSpikeTrain
 
 from .rhythms import BANDS, band_of
-from .validation import hertz, in_hz
+from .validation import hertz, in_hz, positive
 
 __all__ = ["power_spectrum", "band_power", "peak_frequency", "coherence", "emergent_rhythms",
            "spectrum_report", "population_rates", "METHODS"]
@@ -387,6 +387,9 @@ def population_rates(block, bin_size=1 * pq.ms):
     from elephant.statistics import time_histogram
     if not isinstance(block, neo.Block) or not block.segments:
         raise ValueError("population_rates needs a neo.Block with at least one segment")
+    if not isinstance(bin_size, pq.Quantity):
+        raise TypeError(f"bin_size must be a time quantity (e.g. 1*pq.ms), got {bin_size!r}")
+    bin_size = positive("bin_size", bin_size, unit=pq.s) * pq.s
     rates = []
     for index, segment in enumerate(block.segments):
         if not segment.spiketrains:

@@ -46,7 +46,8 @@ def positive(name, value, allow_zero=False, unit=None):
     value = number(name, value, unit)
     if value < 0 or (value == 0 and not allow_zero):
         need = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {need} number, got {value}")
+        in_unit = "" if unit is None else f" {unit.dimensionality}"
+        raise ValueError(f"{name} must be a finite {need} number, got {value}{in_unit}")
     return value
 
 

@@ -315,3 +315,35 @@ def test_spectrum_functions_reject_bad_spectra():
         spectral.emergent_rhythms(freqs, psd, psd, threshold_db=-3)
     with pytest.raises(ValueError, match=r"same shape and sampling rate; got \(2000,\)"):
         spectral.coherence(GOOD, GOOD[:1000], fs=FS)
+
+
+# --- population rates of spike-train trials ------------------------------------------------------
+
+def two_trials():
+    """A Block of two 10 ms trials with two trains each, spikes at known times (ms)."""
+    block = neo.Block()
+    for times in ([[0.5, 1.5], [1.2]], [[], [9.5]]):
+        segment = neo.Segment()
+        segment.spiketrains = [neo.SpikeTrain(t * pq.ms, t_start=0 * pq.ms, t_stop=10 * pq.ms)
+                               for t in times]
+        block.segments.append(segment)
+    return block
+
+
+def test_population_rates_count_all_trains_per_bin():
+    rates = spectral.population_rates(two_trials(), bin_size=2 * pq.ms)
+    assert rates.shape == (5, 2) and rates.sampling_rate == 500 * pq.Hz
+    # trial 0: three spikes in [0, 2) ms; trial 1: one spike in [8, 10) ms; rate = count / 2 ms
+    np.testing.assert_allclose(rates.rescale(pq.Hz).magnitude[:, 0], [1500, 0, 0, 0, 0])
+    np.testing.assert_allclose(rates.rescale(pq.Hz).magnitude[:, 1], [0, 0, 0, 0, 500])
+
+
+@pytest.mark.parametrize("bin_size, error, match", [
+    (0.002, TypeError, "bin_size must be a time quantity.*0.002"),
+    (0 * pq.ms, ValueError, "bin_size must be a finite positive number, got 0.0 s"),
+    (-1 * pq.ms, ValueError, "bin_size must be a finite positive number, got -0.001 s"),
+    (1 * pq.Hz, ValueError, "bin_size must be in units of .*s.*1.0 Hz"),
+])
+def test_population_rates_bad_bin_size_is_named(bin_size, error, match):
+    with pytest.raises(error, match=match):
+        spectral.population_rates(two_trials(), bin_size=bin_size)
