@@ -196,7 +196,8 @@ class RRN:
     def features(self, X):
         """The paper's feature per node: mean over time of A**2, shape (batch, K), float64.
 
-        Streams over time: memory is O(batch x K) beyond the input itself.
+        Streams over time: beyond the input, memory is O(batch x K) plus the engine's
+        closed-form tables, at most K x 4097 entries whatever the length of the run.
         """
         return self.summaries(X)["power"]
 

@@ -66,12 +66,15 @@ def test_every_gradient_matches_finite_differences(features, products, train_nod
                           "readout_bias"} | ({"node_f", "node_beta"} if train_nodes else set())
 
 
-def test_closed_form_stretches_equal_stepping_on_random_networks():
+@pytest.mark.parametrize("max_stretch", [None, 5])
+def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, monkeypatch):
     """Summaries and W_in/W_res gradients with input-free stretches crossed in closed form equal
     those of stepping through them, on random small networks, inputs, windows, products bands
-    and couplings."""
+    and couplings; also with stretches cut every 5 steps (as long runs are, every 4096)."""
     from rrnsim import RRN
     from rrnsim.engines import discrete
+    if max_stretch:
+        monkeypatch.setattr(discrete, "_MAX_STRETCH", max_stretch)
     rng = np.random.default_rng(0)
     for case in range(24):
         K, C, T, B = rng.integers(1, 6), rng.integers(1, 3), int(rng.integers(1, 60)), 3
@@ -82,6 +85,8 @@ def test_closed_form_stretches_equal_stepping_on_random_networks():
         u[0, :, 0] = 0.0  # a silent channel
         u[1] = 0.0        # a silent sample
         W = int(rng.integers(0, T + 1))
+        if max_stretch:
+            W = case % 2    # no or one window: stretches longer than the cap
         band = [None, 0, 1, 2, 5][case % 5]
         omega_p, beta_p = net.paper_constants
         args = (u, net.w_in, net.w1, net.w2, net.w_res, net.coupling, omega_p, beta_p, net.fs)

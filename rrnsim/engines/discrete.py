@@ -18,6 +18,8 @@ and q) and quadratic (sum of A**2) forms of it to the summaries. Those forms are
 node for every k (:func:`_silent_propagators`; bilinear forms per pair of nodes for the optional
 products, :func:`rrnsim.engines.products.stretch_tables`), so sparse input (spike trains, the
 blank margins of MNIST digits) costs a few table lookups per silent stretch, forward and adjoint.
+Stretches also end at every multiple of ``_MAX_STRETCH`` steps (forward and adjoint alike), so
+the tables stay small however long the run.
 """
 import numpy as np
 from numba import njit, prange
@@ -28,6 +30,9 @@ __all__ = ["COUPLINGS", "simulate"]
 
 #: Coupling names and their codes in the compiled kernel.
 COUPLINGS = {"none": 0, "gated": 1, "phase": 2}
+#: Longest input-free stretch crossed at once (steps): bounds the closed-form tables to
+#: K x 4097 entries (and F x 4097 for products) whatever the length of the run.
+_MAX_STRETCH = 4096
 
 
 @njit(cache=True, inline="always")
@@ -145,7 +150,8 @@ def _gates(coupling, x1, x2, g, omega_p, beta_p, fs, out):
 
 @njit(parallel=True, cache=True)
 def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, window_of, n_windows,
-              prod_index, run_prod, skip, states, gates, power, window_x, window_q, products):
+              max_stretch, prod_index, run_prod, skip, states, gates, power, window_x, window_q,
+              products):
     n_batch, n_time, _ = u.shape
     n_node = w1.shape[0]
     record = states.shape[0] > 0
@@ -155,7 +161,8 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
     inv_omega_p = 1.0 / omega_p     # a multiply per step instead of a division
     a, c = (fs + beta_p) * inv_omega_p, fs * inv_omega_p
     n_prod = prod_index.shape[0]
-    run_power, run_sums, run_step, _, _ = _silent_propagators(w1, w2, a, c, n_time if skip else 0)
+    run_power, run_sums, run_step, _, _ = _silent_propagators(w1, w2, a, c,
+                                                              max_stretch if skip else 0)
     for b in prange(n_batch):
         x1 = np.zeros(n_node)       # x[n-1]
         x2 = np.zeros(n_node)       # x[n-2]
@@ -171,7 +178,8 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
             silent = _silent(u, b, n)
             if skip and silent:     # jump over the input-free stretch n..end-1 in closed form
                 end = n + 1
-                while end < n_time and window_of[end] == window_of[n] and _silent(u, b, end):
+                while (end < n_time and end % max_stretch != 0 and window_of[end] == window_of[n]
+                       and _silent(u, b, end)):
                     end += 1
                 m = end - n
                 if n_prod:
@@ -238,8 +246,8 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
 
 @njit(parallel=True, cache=True)
 def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, window_len,
-              prod_index, run_prod, nodes, d_power, d_window_x, d_window_q, d_products, g_w_in,
-              g_w1, g_w2, g_w_res, g_a, g_c):
+              max_stretch, prod_index, run_prod, nodes, d_power, d_window_x, d_window_q,
+              d_products, g_w_in, g_w1, g_w2, g_w_res, g_a, g_c):
     """Adjoint of :func:`_simulate` (gated or no coupling) for one batch; per-sample gradients.
 
     ``a, c``: the quadrature q[n] = a*x[n] - c*x[n-1] (a = (fs + beta_p)/omega_p, c = fs/omega_p).
@@ -253,7 +261,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
     n_windows = window_len.shape[0]
     n_prod = prod_index.shape[0]
     _, _, run_step, run_back, run_back_const = _silent_propagators(
-        w1, w2, a, c, 0 if nodes else n_time)
+        w1, w2, a, c, 0 if nodes else max_stretch)
     for b in prange(n_batch):
         # state adjoint dL/d(x[n+1], x[n]) as the loop reaches step n: (lam_x, lam_p)
         lam_x = np.zeros(n_node)
@@ -287,7 +295,8 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
             silent = _silent(u, b, n)
             if silent and not nodes:    # the input-free stretch start..n in closed form
                 start = n
-                while start > 0 and window_of[start - 1] == w and _silent(u, b, start - 1):
+                while (start > 0 and start % max_stretch != 0 and window_of[start - 1] == w
+                       and _silent(u, b, start - 1)):
                     start -= 1
                 m = n + 1 - start
                 if n_prod:  # the stretch's products Y_k' U Y_l, Y = (x[start], x[start-1])
@@ -385,8 +394,9 @@ def quadrature_coefficients(omega_p, beta_p, fs):
 
 
 def _longest_stretch(window_len, n_time):
-    """The longest input-free stretch the kernels may cross at once: stretches end at windows."""
-    return int(window_len.max()) if len(window_len) else n_time
+    """The longest input-free stretch the kernels may cross at once: stretches end at windows
+    and at multiples of :data:`_MAX_STRETCH`."""
+    return min(int(window_len.max()) if len(window_len) else n_time, _MAX_STRETCH)
 
 
 def window_index(n_time, n_windows):
@@ -434,8 +444,8 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     prod_index = feature_index(n_node, products)
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
     skips = skip_silent and noise is None and coupling != "phase"   # as the kernel decides
-    run_prod = stretch_tables(w1, w2, a, c, prod_index,
-                              _longest_stretch(window_len, n_time) if skips else 0)
+    max_stretch = _longest_stretch(window_len, n_time)
+    run_prod = stretch_tables(w1, w2, a, c, prod_index, max_stretch if skips else 0)
     out = {"power": np.empty((n_batch, n_node)),
            "products": np.empty((n_batch, len(prod_index))),
            "states": np.empty((n_batch, n_time, n_node) if record else (0, 0, 0)),
@@ -445,8 +455,8 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     _simulate(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling],
               np.empty((0, 0, 0)) if noise is None else noise, omega_p, beta_p, float(fs),
-              window_of, n_windows, prod_index, run_prod, skip_silent, out["states"], out["gates"],
-              out["power"], out["window_x"], out["window_q"], out["products"])
+              window_of, n_windows, max_stretch, prod_index, run_prod, skip_silent, out["states"],
+              out["gates"], out["power"], out["window_x"], out["window_q"], out["products"])
     if n_windows:
         out["window_x"] /= window_len[:, None]
         out["window_q"] /= window_len[:, None]
@@ -488,14 +498,14 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
         raise ValueError(f"d_products must have shape {(n_batch, len(prod_index))} for products="
                          f"{products}, got {d_products.shape}")
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
-    run_prod = stretch_tables(w1, w2, a, c, prod_index,
-                              0 if nodes else _longest_stretch(window_len, n_time))
+    max_stretch = _longest_stretch(window_len, n_time)
+    run_prod = stretch_tables(w1, w2, a, c, prod_index, 0 if nodes else max_stretch)
     g = {"w_in": np.zeros((n_batch, K, n_chan)), "w1": np.zeros((n_batch, K)),
          "w2": np.zeros((n_batch, K)), "w_res": np.zeros((n_batch, K, K)),
          "a": np.zeros((n_batch, K)), "c": np.zeros((n_batch, K))}
     _backward(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling], a, c, states,
-              gates, window_of, window_len, prod_index, run_prod, bool(nodes),
+              gates, window_of, window_len, max_stretch, prod_index, run_prod, bool(nodes),
               np.ascontiguousarray(d_power), np.ascontiguousarray(d_window_x),
               np.ascontiguousarray(d_window_q), np.ascontiguousarray(d_products, dtype=np.float64),
               g["w_in"], g["w1"], g["w2"], g["w_res"], g["a"], g["c"])
