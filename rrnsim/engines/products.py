@@ -20,7 +20,7 @@ from numba import njit
 
 __all__ = ["n_features", "feature_index", "stretch_tables"]
 
-_last_tables = [None, None]     # (key, tables) of the last call to stretch_tables
+_last_tables = (None, None)     # (key, tables) of the last call to stretch_tables
 
 
 def n_features(n_nodes, band):
@@ -44,11 +44,14 @@ def feature_index(n_nodes, band):
 def stretch_tables(w1, w2, a, c, index, n_max):
     """:func:`_stretch_propagators`, kept for the next call with the same arguments: training
     without node parameters asks for the same tables twice per batch, every batch."""
+    global _last_tables
     arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in (w1, w2, a, c)]
     key = (b"".join(v.tobytes() for v in arrays), index.tobytes(), int(n_max))
-    if _last_tables[0] != key:
-        _last_tables[:] = key, _stretch_propagators(*arrays, index, int(n_max))
-    return _last_tables[1]
+    cached_key, tables = _last_tables   # one read of one pair: safe when threads share the cache
+    if cached_key != key:
+        tables = _stretch_propagators(*arrays, index, int(n_max))
+        _last_tables = key, tables
+    return tables
 
 
 @njit(cache=True)
