@@ -1,5 +1,6 @@
 """The command line, end to end on small inputs."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -15,6 +16,24 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert done.value.code == 0
     assert "usage: rrnsim " + command in capsys.readouterr().out
+
+
+def test_help_shows_every_default_and_what_the_demo_does(capsys):
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.default not in (None, False, "==SUPPRESS=="):
+                assert "(default: %(default)s)" in action.help, (name, action.option_strings)
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(default: spikes)", "(default: 1 with power features", "(default: 0.003)"):
+        assert shown in help_text
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for part in ("train the golden RRN", "10,000 new trains", "Bayes-optimal", "NIX"):
+        assert part in help_text
 
 
 def test_parser_knows_every_command():
@@ -40,6 +59,9 @@ def test_simulate_writes_states_and_figures(tmp_path, capsys):
     assert main(["spectrum", str(tmp_path / "states.npz"), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert set(summary) == {"peak_hz", "band", "band_power"}
+    assert main(["spectrum", str(tmp_path / "states.npz"), "--out", str(tmp_path / "psd")]) == 0
+    assert f"wrote {tmp_path / 'psd.png'}" in capsys.readouterr().out.splitlines()
+    assert (tmp_path / "psd.png").exists()
 
 
 def test_train_then_evaluate_spike_task(tmp_path, capsys):
@@ -107,3 +129,91 @@ def test_evaluate_refuses_labels_the_model_never_saw(tmp_path, capsys):
     model.save(tmp_path / "m.npz")
     assert main(["evaluate", str(tmp_path / "m.npz"), "--task", "spikes", "--trials", "50"]) == 2
     assert "never saw" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["simulate", "--duration", "inf"], "--duration"),
+    (["simulate", "--input-std", "-1"], "--input-std"),
+    (["simulate", "--w-res-scale", "-1"], "--w-res-scale"),
+    (["simulate", "--resolution", "-3"], "--resolution"),
+    (["simulate", "--batch", "0"], "--batch"),
+    (["simulate", "--seed", "-1"], "--seed"),
+    (["train", "--weight-decay", "nan"], "--weight-decay"),
+    (["train", "--weight-decay", "-0.1"], "--weight-decay"),
+    (["train", "--lr", "inf"], "--lr"),
+    (["train", "--trials", "-59800"], "--trials"),
+    (["evaluate", "model.npz", "--trials", "-9900"], "--trials"),
+    (["evaluate", "model.npz", "--trials", "0"], "--trials"),
+    (["generate", "--trials", "0"], "--trials"),
+    (["spectrum", "states.npz", "--resolution", "0"], "--resolution"),
+    (["demo", "--duration", "inf"], "--duration"),
+    (["models", "--classes", "1"], "--classes"),
+])
+def test_bad_numbers_are_one_line_errors_naming_the_flag(argv, flag, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: argument {flag}:" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # refused before any work
+
+
+def test_main_restores_the_default_excepthook(monkeypatch):
+    monkeypatch.setattr(sys, "excepthook", lambda *exc_info: None)  # as importing brian2 does
+    assert main(["models"]) == 0
+    assert sys.excepthook is sys.__excepthook__
+
+
+def test_evaluate_refuses_a_model_of_another_task(tmp_path, capsys):
+    from rrnsim import RRNClassifier
+    X = np.random.default_rng(0).random((40, 100))
+    model = RRNClassifier(spec="e", epochs=1, verbose=False).fit(X, np.arange(40) % 10)
+    model.save(tmp_path / "digits.npz")
+    assert main(["evaluate", str(tmp_path / "digits.npz"), "--trials", "50"]) == 2
+    assert "trained on a different task" in capsys.readouterr().err
+    assert not (tmp_path / "digits").exists()
+
+
+def test_evaluate_figures_never_collide_with_the_model_file(tmp_path, capsys, monkeypatch):
+    model = tmp_path / "mymodel"  # no extension
+    assert main(["train", "--trials", "100", "--epochs", "1", "--out", str(model), "--quiet",
+                 "--model", "e"]) == 0
+    assert main(["evaluate", str(model), "--trials", "100"]) == 0
+    assert (tmp_path / "mymodel_figures" / "confusion.png").exists() and model.is_file()
+    capsys.readouterr()
+    from rrnsim.classifier import RRNClassifier
+
+    def predict(self, X):
+        raise AssertionError("predicted before checking the figure folder")
+    monkeypatch.setattr(RRNClassifier, "predict", predict)
+    (tmp_path / "taken").write_text("")
+    assert main(["evaluate", str(model), "--trials", "100", "--out", str(tmp_path / "taken")]) == 2
+    assert "taken" in capsys.readouterr().err
+
+
+def test_demo_tests_on_its_seed_and_scores_the_observer_once(tmp_path, capsys, monkeypatch):
+    from rrnsim import cli
+    simulate, load_task, generate = cli.simulate, cli.load_task, cli.generate
+    score = cli.IdealObserver.score
+    loaded, scored = [], []
+
+    def small_task(task, split, data=None, trials=None, seed=None):
+        loaded.append((split, seed))
+        return load_task(task, split, data, 100, seed)
+
+    def counted_score(self, X, y):
+        scored.append(len(y))
+        return score(self, X, y)
+    # a smaller, faster demo: the discrete engine, 100 trains per split, 2 generated trials
+    monkeypatch.setattr(cli, "simulate", lambda model, engine, *args, **options: simulate(
+        model, "discrete", *args, **options))
+    monkeypatch.setattr(cli, "load_task", small_task)
+    monkeypatch.setattr(cli, "generate", lambda task, trials, *args: generate(task, 2, *args))
+    monkeypatch.setattr(cli.IdealObserver, "score", counted_score)
+    assert main(["demo", "--duration", "0.2", "--seed", "5", "--quiet", "--out",
+                 str(tmp_path)]) == 0
+    assert loaded == [("train", 5), ("test", 5)] and scored == [100]
+    out = capsys.readouterr().out
+    assert out.count("Bayes-optimal observer") == 1 and "(this run, seed 5)" in out
+    assert (tmp_path / "spike_model" / "confusion.png").exists()
