@@ -25,9 +25,11 @@ def best_of(repeats, run):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=1000,
+                        help="input samples, each its own copy of the network (%(default)s)")
     parser.add_argument("--steps", type=int, default=100, help="samples at 1 kHz (100 = 100 ms)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of each engine, best kept (%(default)s)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     w_res = rng.normal(0.0, 0.1, (11, 11)) * (1 - np.eye(11))

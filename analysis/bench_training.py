@@ -11,7 +11,7 @@ Measured side by side in one run, on the first 1,280 sequential-MNIST training i
 Then one full epoch of sequential MNIST (55,000 training / 5,000 validation) with the default
 model and with the paper's model. Needs the ``bench`` extra (torch==2.13.0).
 
-    python analysis/bench_training.py --data ../shared/data/mnist
+    python analysis/bench_training.py
 """
 import argparse
 import os
@@ -37,12 +37,16 @@ def timed_fit(X, y, **options):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/mnist"),
-                        help="folder of the MNIST IDX files")
+                        help="folder of the MNIST IDX files (shared/data/mnist beside the repository: "
+                             "%(default)s)")
     parser.add_argument("--repeats", type=int, default=7,
                         help="timed repeats of each side, best kept (7: this shared host is noisy)")
     parser.add_argument("--no-epoch", action="store_true", help="skip the full-epoch timing")
     args = parser.parse_args(argv)
-    X, y = load_mnist(args.data, kind="train")
+    try:
+        X, y = load_mnist(args.data, kind="train")
+    except FileNotFoundError as error:
+        parser.error(f"{error}: pass --data DIR, the folder of the MNIST IDX files")
     X64 = X.astype(np.float64)
     print(f"load average {os.getloadavg()[0]:.2f}; 1,280 sequences of 784 steps, golden layout")
 

@@ -4,7 +4,7 @@ Trains on a 55,000/5,000 split of the 60,000 training images (the best epoch on 
 tests on the 10,000 test images, and appends one JSON line per run to ``--results``. Settings
 default to the reference's: batch 128, weight decay 1e-2; learning rates per run below.
 
-    python analysis/smnist_study.py --data ../shared/data/mnist --epochs 30 --runs paper default
+    python analysis/smnist_study.py --epochs 30 --runs paper default
 """
 import argparse
 import json
@@ -26,14 +26,23 @@ RUNS = {
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/mnist"))
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "results/smnist.jsonl"))
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/mnist"),
+                        help="folder of the MNIST IDX files (shared/data/mnist beside the repository: "
+                             "%(default)s)")
+    parser.add_argument("--epochs", type=int, default=30, help="training epochs per run (%(default)s)")
+    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS),
+                        help="named runs to train, in this order (all: paper default products)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="classifier seed: initial weights, split and batch order (%(default)s)")
+    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "results/smnist.jsonl"),
+                        help="JSON-lines file that gets one record per run appended (%(default)s)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no per-epoch progress bar (default: shown)")
     args = parser.parse_args(argv)
-    data = load_mnist(args.data)
+    try:
+        data = load_mnist(args.data)
+    except FileNotFoundError as error:
+        parser.error(f"{error}: pass --data DIR, the folder of the MNIST IDX files")
     for name in args.runs:
         clf = RRNClassifier(spec="golden", epochs=args.epochs, validation_fraction=5000 / 60000,
                             seed=args.seed, verbose=not args.quiet, **RUNS[name])

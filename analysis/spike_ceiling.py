@@ -71,12 +71,14 @@ def fitted_accuracy(F_train, y_train, F_test, y_test, components, l2, starts=2):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="number of seeds s = 0..N-1: training trains from seed 1000+s, test "
+                             "trains from 2000+s (%(default)s)")
     parser.add_argument("--train", type=int, default=1000, help="training trains (1000)")
     parser.add_argument("--test", type=int, default=10000, help="test trains per seed (10000)")
     parser.add_argument("--components", type=int, nargs="+", default=[1, 4, 8],
                         help="mixture components per class to try (1 4 8)")
-    parser.add_argument("--l2", type=float, default=1e-2, help="ridge penalty on the weights")
+    parser.add_argument("--l2", type=float, default=1e-2, help="ridge penalty on the weights (0.01)")
     args = parser.parse_args(argv)
     observer = IdealObserver("paper")
     table = {}

@@ -33,12 +33,19 @@ def task_data(task, n_trials, seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", nargs="+", default=["paper"], choices=["paper", "bands"])
-    parser.add_argument("--models", nargs="+", default=["default"], choices=list(MODELS))
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--tasks", nargs="+", default=["paper"], choices=["paper", "bands"],
+                        help="spike tasks: paper (constant vs rhythm-modulated trains), bands (one class "
+                             "per rhythm band) (paper)")
+    parser.add_argument("--models", nargs="+", default=["default"], choices=list(MODELS),
+                        help="classifier settings to train on each task (default)")
+    parser.add_argument("--seeds", type=int, default=5,
+                        help="number of seeds s = 0..N-1: training data seed 1000+s, test 2000+s, "
+                             "classifier seed s (%(default)s)")
     parser.add_argument("--train", type=int, default=1000, help="training trials (1000)")
     parser.add_argument("--test", type=int, default=10000, help="test trials per seed (10000)")
-    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "results/spike_tasks.jsonl"))
+    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "results/spike_tasks.jsonl"),
+                        help="JSON-lines file that gets one record per task, model and seed appended "
+                             "(%(default)s)")
     args = parser.parse_args(argv)
     table = {}
     for task in args.tasks:

@@ -9,13 +9,16 @@ import numpy as np
 import rrnsim
 from rrnsim.engines.brian import BrianRRN, bin_spike_times
 
+b2.seed(0)  # the Poisson spikes: the same seed gives the same run
 fs, n_steps, n_samples = 1000.0, 500, 2
 net = rrnsim.RRN.from_spec("golden")
-
-# One Poisson neuron per sample, its rate modulated at 22 Hz (beta): a Brian2 group like any other.
-source = b2.PoissonGroup(n_samples, rates="50*Hz*(1 + sin(2*pi*22*Hz*t))", dt=b2.second / fs)
-spikes = b2.SpikeMonitor(source)
 engine = BrianRRN(net, n_samples, n_steps)      # the RRN as Brian2 objects, no analog input
+
+# One Poisson neuron per sample, its rate modulated at 22 Hz (beta): a Brian2 group like any other,
+# on the oscillators' clock so that each spike reaches them at its own time.
+source = b2.PoissonGroup(n_samples, rates="50*Hz*(1 + sin(2*pi*22*Hz*t))",
+                         clock=engine.oscillators.clock)
+spikes = b2.SpikeMonitor(source)
 engine.network.add(source, spikes)
 engine.connect_spikes(source, sample=np.arange(n_samples))
 states = engine.run()                           # (samples, time, node)

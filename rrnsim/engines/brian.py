@@ -130,7 +130,7 @@ class BrianRRN:
                 updater.when, updater.order = "synapses", 2  # after gather, before the kick
                 self.coupling_synapses = S
                 objects.append(S)
-        # Spike synapses run at order 0 of the 'synapses' slot; then gather (1), W_res sum (2), kick (3).
+        # 'synapses' slot: spike synapses (order -1), gather (1), W_res sum (2), kick (3).
         objects.append(G.run_regularly(gather, clock=self.sample_clock, when="synapses", order=1,
                                        name="rrn_gather"))
         objects.append(G.run_regularly(f"v += ({drive})*gain\nu_spikes = 0\nx_prev = x",
@@ -145,6 +145,11 @@ class BrianRRN:
     def connect_spikes(self, source, sample, channel=0):
         """Connect a Brian2 spike source: its neuron ``j`` drives sample ``sample[j]`` through
         input channel ``channel[j]`` with weights ``W_in[:, channel]``.
+
+        Brian2 delivers spikes on the source's clock, whatever the ``Synapses``' own dt. Give
+        the source the oscillators' clock (``clock=engine.oscillators.clock``) and each spike
+        acts at its own time; a source on another dt delivers at its own time steps, and Brian2
+        warns (``synapses_dt_mismatch``).
 
         Returns the ``brian2.Synapses`` (already added to :attr:`network`).
         """
