@@ -17,7 +17,7 @@ from . import __version__
 from .engines import discrete, products as state_products
 from .io import load_arrays, save_arrays
 from .network import RRN
-from .validation import as_input, count, number, positive
+from .validation import as_input, count, fraction, positive
 from .optim import AdamW, clip_grad_norm, one_cycle_lr
 from .readout import BatchNorm, MixtureReadout, cross_entropy, ridge_refit
 from .specs import load_spec
@@ -171,8 +171,7 @@ class RRNClassifier:
         for name in ("weight_decay", "w_res_init"):
             positive(name, getattr(self, name), allow_zero=True)
         for name in ("validation_fraction", "label_smoothing"):
-            if not 0 <= number(name, getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+            fraction(name, getattr(self, name))
 
     def _trainable(self):
         names = ["bn_scale", "bn_shift", "readout_weight", "readout_bias"]

@@ -19,7 +19,7 @@ from .plots import (plot_class_profiles, plot_confusion, plot_psd, plot_raster, 
                     plot_traces)
 from .rhythms import band_of
 from .specs import load_spec, spec_names
-from .validation import count, hertz, positive
+from .validation import count, fraction, hertz, positive
 
 __all__ = ["main"]
 
@@ -476,7 +476,7 @@ def build_parser():
                    help="peak learning rate of the one-cycle schedule (default: %(default)s)")
     p.add_argument("--weight-decay", type=_NON_NEGATIVE, default=_FIT["weight_decay"],
                    help="AdamW weight decay (default: %(default)s)")
-    p.add_argument("--validation-fraction", type=float,
+    p.add_argument("--validation-fraction", type=_checked(fraction),
                    help="held out to pick the best epoch (default: spikes "
                         f"{_FIT['validation_fraction']}; smnist 5000/60000)")
     p.add_argument("--seed", type=_NATURAL, default=0, help="seed (default: %(default)s)")

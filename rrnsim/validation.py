@@ -4,7 +4,7 @@ import operator
 import numpy as np
 import quantities as pq
 
-__all__ = ["as_input", "count", "number", "positive", "n_bins", "modulation_frequency", "frequency_range",
+__all__ = ["as_input", "count", "number", "positive", "fraction", "n_bins", "modulation_frequency", "frequency_range",
            "in_hz", "hertz"]
 
 
@@ -51,6 +51,14 @@ def positive(name, value, allow_zero=False, unit=None):
     return value
 
 
+def fraction(name, value):
+    """A float in [0, 1)."""
+    value = number(name, value)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return value
+
+
 def n_bins(duration, fs):
     """Whole number of samples in ``duration`` s at ``fs`` Hz, else ValueError naming both."""
     n_float = duration * fs
@@ -75,8 +83,8 @@ def as_input(X, n_channels=None, name="X"):
         raise ValueError(f"{name} has {X.shape[2]} channel(s) but the network's w_in takes "
                          f"{n_channels}")
     if X.dtype.kind == "f" and not np.isfinite(X).all():
-        bad = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(f"{name} has a non-finite value {X[tuple(bad)]} at index {tuple(bad)}")
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise ValueError(f"{name} has a non-finite value {X[bad]} at index {bad}")
     return X
 
 

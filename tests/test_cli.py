@@ -142,6 +142,7 @@ def test_evaluate_refuses_labels_the_model_never_saw(tmp_path, capsys):
     (["train", "--weight-decay", "-0.1"], "--weight-decay"),
     (["train", "--lr", "inf"], "--lr"),
     (["train", "--trials", "-59800"], "--trials"),
+    (["train", "--validation-fraction", "1"], "--validation-fraction"),
     (["evaluate", "model.npz", "--trials", "-9900"], "--trials"),
     (["evaluate", "model.npz", "--trials", "0"], "--trials"),
     (["generate", "--trials", "0"], "--trials"),

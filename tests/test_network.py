@@ -98,7 +98,7 @@ def test_features_streams_large_batches(golden):
 
 
 @pytest.mark.parametrize("X, message", [
-    (np.array([[0.0, np.nan, 1.0]]), "non-finite value nan"),
+    (np.array([[0.0, np.nan, 1.0]]), r"non-finite value nan at index \(0, 1, 0\)"),
     (np.array([[0.0, np.inf]]), "non-finite value inf"),
     (np.zeros(5), "shape"),
     (np.zeros((2, 3, 4, 5)), "shape"),
