@@ -43,7 +43,7 @@ import quantities as pq
 from scipy.special import gammaln, softmax
 
 from .data.tasks import spike_task, spike_task_rate
-from .rhythms import BANDS
+from .rhythms import BANDS, TASK_BANDS, task_bands
 from .validation import count, frequency_range, n_bins, positive
 
 __all__ = ["IdealObserver", "ideal_accuracy", "TASKS", "LIKELIHOODS", "BANDS_TASK_BANDS"]
@@ -55,7 +55,7 @@ TASKS = ("paper", "bands")
 LIKELIHOODS = ("bernoulli", "poisson")
 
 #: The multi-band task's classes, in label order: the first five rhythm bands.
-BANDS_TASK_BANDS = tuple(BANDS)[:5]
+BANDS_TASK_BANDS = TASK_BANDS
 
 # Defaults of each task; ``None`` arguments of IdealObserver take these.
 _DEFAULTS = {
@@ -288,7 +288,6 @@ class IdealObserver:
         if c["likelihood"] == "bernoulli" and 2 * rate / fs > 1:
             raise ValueError(f"rate={rate} Hz is too high for fs={fs} Hz: the modulated peak "
                              f"2*rate/fs = {2 * rate / fs} is above 1 spike per bin")
-        nyquist = fs / 2
         if task == "paper":
             f_range = defaults["f_range"] if self.f_range is None else self.f_range
             low, high = frequency_range("f_range", f_range, fs)
@@ -298,24 +297,7 @@ class IdealObserver:
             c["names"] = ("constant", "modulated")
         else:
             bands = defaults["bands"] if self.bands is None else self.bands
-            if isinstance(bands, str):
-                bands = (bands,)
-            try:
-                bands = tuple(bands)
-            except TypeError:
-                raise TypeError(f"bands must be a sequence of band names, got {bands!r}") \
-                    from None
-            if len(bands) < 2:
-                raise ValueError(f"bands needs at least two bands (classes), got {bands!r}")
-            for name in bands:
-                if name not in BANDS:
-                    raise ValueError(f"unknown band {name!r} in bands={bands!r}; known: "
-                                     f"{', '.join(map(repr, BANDS))}")
-                if BANDS[name][1] >= nyquist:
-                    raise ValueError(f"band {name!r} {BANDS[name]} Hz reaches the Nyquist "
-                                     f"frequency fs/2 = {nyquist} Hz")
-            if len(set(bands)) != len(bands):
-                raise ValueError(f"bands must not repeat a band, got {bands!r}")
+            bands = task_bands(bands, fs, minimum=2)  # classes
             c["bands"] = bands
             step = defaults["f_step_hz"] if self.f_step_hz is None else self.f_step_hz
             c["f_step_hz"] = positive("f_step_hz", step)
@@ -525,7 +507,8 @@ def ideal_accuracy(task="paper", n_trials=4000, seed=0, **params):
     the project's generator of the task, seeded; return ``observer.score(X, y)``.
 
     - ``'paper'``: :func:`rrnsim.data.spike_task` (its ``duration``, ``fs``, ``rate`` and
-      ``f_range`` follow ``params``);
+      ``f_range`` follow ``params``); with ``likelihood='poisson'`` each bin instead holds a
+      Poisson count of the same trial's rate, the process that likelihood assumes;
     - ``'bands'``: :func:`rrnsim.data.generators.bands_task` (Brian2; balanced classes), binned
       at ``1/fs`` with :func:`rrnsim.data.generators.bin_block` (``duration``, ``fs``, ``rate``
       and ``bands`` follow ``params``).
@@ -554,9 +537,14 @@ def ideal_accuracy(task="paper", n_trials=4000, seed=0, **params):
     observer = IdealObserver(task, **params)
     c = observer._config()
     if c["task"] == "paper":
-        data = spike_task(n_trials, seed=seed, duration=c["duration"], fs=c["fs"],
+        rng = np.random.default_rng(seed)
+        data = spike_task(n_trials, seed=rng, duration=c["duration"], fs=c["fs"],
                           rate=c["rate"], f_range=c["f_range"], dtype=np.uint8)
-        return observer.score(data.X, data.y)
+        X = data.X if c["likelihood"] == "bernoulli" else rng.poisson(data.rates_hz / c["fs"])
+        return observer.score(X, data.y)
+    if c["likelihood"] == "poisson":
+        raise ValueError("likelihood='poisson' needs Poisson counts, which the bands task's "
+                         "generator (Brian2, at most one spike per bin) does not make")
     X, y = _bands_task_data(n_trials, seed, c)
     return observer.score(X, y)
 

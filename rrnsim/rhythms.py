@@ -12,7 +12,7 @@ import numpy as np
 
 from .oscillator import stability_violations
 
-__all__ = ["BANDS", "band_of", "Layout", "make_layout", "LAYOUTS", "LAYOUT_ALIASES", "PHI", "E"]
+__all__ = ["BANDS", "TASK_BANDS", "band_of", "task_bands", "Layout", "make_layout", "LAYOUTS", "LAYOUT_ALIASES", "PHI", "E"]
 
 #: Rhythm bands, name -> (low Hz, high Hz), in increasing frequency.
 BANDS = {
@@ -30,6 +30,33 @@ E = 2.718
 
 #: The paper's names for our layouts.
 LAYOUT_ALIASES = {"two": "binary", "log": "e"}
+
+
+#: The classes of the bands task (rrnsim.data.bands_task, rrnsim.IdealObserver("bands")).
+TASK_BANDS = ("delta", "theta", "alpha", "beta", "gamma")
+
+
+def task_bands(bands, fs, minimum=1):
+    """Band names as a tuple: at least ``minimum``, known, not repeated, and each band's upper
+    edge below the Nyquist frequency ``fs/2`` (Hz), else ValueError naming the bad band."""
+    if isinstance(bands, str):
+        bands = (bands,)
+    try:
+        bands = tuple(bands)
+    except TypeError:
+        raise TypeError(f"bands must be a sequence of band names, got {bands!r}") from None
+    if len(bands) < minimum:
+        raise ValueError(f"bands needs at least {minimum} band(s), got {bands!r}")
+    for name in bands:
+        if name not in BANDS:
+            raise ValueError(f"unknown band {name!r} in bands={bands!r}; known: "
+                             f"{', '.join(map(repr, BANDS))}")
+        if BANDS[name][1] >= fs / 2:
+            raise ValueError(f"band {name!r} {BANDS[name]} Hz reaches the Nyquist frequency "
+                             f"fs/2 = {fs / 2:g} Hz")
+    if len(set(bands)) != len(bands):
+        raise ValueError(f"bands must not repeat a band, got {bands!r}")
+    return bands
 
 
 def band_of(frequency_hz):

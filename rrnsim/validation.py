@@ -89,8 +89,9 @@ def as_input(X, n_channels=None, name="X"):
 
 
 def modulation_frequency(name, value, fs):
-    """A frequency (Hz) in (0, fs/2), else an error naming it and the Nyquist frequency."""
-    value = number(name, value)
+    """A frequency (Hz; a quantity is rescaled) in (0, fs/2), else an error naming it and the
+    Nyquist frequency."""
+    value = number(name, value, unit=pq.Hz)
     if value <= 0:
         raise ValueError(f"{name}: frequency {value} Hz must be positive")
     if value >= fs / 2:

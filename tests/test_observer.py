@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import quantities as pq
 from scipy import integrate
 from scipy.special import softmax
 
@@ -65,6 +66,28 @@ def test_poisson_process_gives_the_reference_figure():
           f"{PAPER_REFERENCE_ACCURACY})")
     assert abs(poisson - PAPER_REFERENCE_ACCURACY) < 0.02
     assert abs(continuum - PAPER_REFERENCE_ACCURACY) < 0.02
+
+
+def test_ideal_accuracy_scores_the_poisson_likelihood_on_poisson_counts():
+    rng = np.random.default_rng(3)
+    task = spike_task(500, seed=rng)
+    counts = rng.poisson(task.rates_hz / task.fs)
+    expected = IdealObserver.paper_task(likelihood="poisson").score(counts, task.y)
+    assert ideal_accuracy("paper", n_trials=500, seed=3, likelihood="poisson") == expected
+    with pytest.raises(ValueError, match="Poisson counts.*bands task"):
+        ideal_accuracy("bands", n_trials=10, likelihood="poisson")
+
+
+def test_units_and_nyquist_agree_with_the_generators():
+    """f_range in quantities is read in Hz; a band reaching fs/2 is refused by the observer and
+    by the generator alike."""
+    plain = IdealObserver.paper_task(f_range=(10.0, 50.0))._config()["f_range"]
+    assert IdealObserver.paper_task(f_range=(10 * pq.Hz, 0.05 * pq.kHz))._config()["f_range"] == plain
+    from rrnsim.data.generators import bands_task
+    for make in (lambda: IdealObserver.bands_task(fs=200.0)._config(),
+                 lambda: bands_task(5, fs=200.0)):
+        with pytest.raises(ValueError, match="'gamma'.*Nyquist frequency fs/2 = 100 Hz"):
+            make()
 
 
 def test_observer_beats_the_best_spike_count_threshold():
@@ -264,7 +287,7 @@ def test_bad_counts_for_the_poisson_likelihood():
     ({"task": "paper", "n_frequencies": 0}, ValueError, "n_frequencies must be at least 1, got 0"),
     ({"task": "paper", "fs": -1.0}, ValueError, "fs must be a finite positive number, got -1.0"),
     ({"task": "bands", "bands": ("delta", "kappa")}, ValueError, "unknown band 'kappa'"),
-    ({"task": "bands", "bands": ("delta",)}, ValueError, "at least two bands"),
+    ({"task": "bands", "bands": ("delta",)}, ValueError, "at least 2 band"),
     ({"task": "bands", "bands": ("delta", "delta")}, ValueError, "repeat"),
     ({"task": "bands", "fs": 150.0, "rate": 30.0}, ValueError, "'gamma'.*Nyquist"),
     ({"task": "bands", "n_phases": 2.5}, TypeError, "n_phases must be an integer, got 2.5"),

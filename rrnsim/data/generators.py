@@ -51,7 +51,7 @@ import quantities as pq
 
 from ..engines.brian import bin_spike_times
 from ..io import atomic_path
-from ..rhythms import BANDS, band_of
+from ..rhythms import BANDS, TASK_BANDS, band_of, task_bands
 from ..validation import count, frequency_range, modulation_frequency, n_bins, number, positive
 
 __all__ = ["modulated_poisson", "paper_task", "bands_task", "modulated_poisson_group",
@@ -59,9 +59,6 @@ __all__ = ["modulated_poisson", "paper_task", "bands_task", "modulated_poisson_g
 
 #: The per-neuron rate of the generators' ``PoissonGroup`` (Brian2 expression, Hz).
 RATE_EXPRESSION = "rate*(1 + depth*sin(2*pi*frequency*t + phase))"
-
-#: The rhythm bands of :func:`bands_task`, one class each (ranges from :data:`rrnsim.BANDS`).
-TASK_BANDS = ("delta", "theta", "alpha", "beta", "gamma")
 
 # Fixed names: Brian2 puts object names into its generated code, so fixed names let the
 # (Cython) code compile once and come from the cache ever after.
@@ -131,8 +128,9 @@ def _streams(seed):
 
 
 def _balanced_labels(rng, n_trials, n_classes):
-    """Labels 0..n_classes-1 in near-equal numbers (the extra trials go to the higher classes,
-    as in :func:`rrnsim.data.spike_task`), shuffled."""
+    """Labels 0..n_classes-1, shuffled; class c gets ``floor(n(c+1)/C) - floor(nc/C)`` trials:
+    counts differ by at most one, the extra trials spread over the classes (with two classes
+    the extra one is class 1's, as in :func:`rrnsim.data.spike_task`)."""
     edges = (n_trials * np.arange(n_classes + 1)) // n_classes
     return rng.permutation(np.repeat(np.arange(n_classes, dtype=np.int64), np.diff(edges)))
 
@@ -411,7 +409,7 @@ def bands_task(n_trials, seed=None, duration=1.0, fs=1000.0, rate_hz=30.0, depth
                bands=TASK_BANDS, n_trains=1):
     """Which rhythm band modulates the train? One class per band of :data:`rrnsim.BANDS`.
 
-    1. labels: ``0 .. len(bands)-1`` in near-equal numbers (extra trials to the higher classes),
+    1. labels: ``0 .. len(bands)-1`` in near-equal numbers (counts differ by at most one),
        shuffled; class k is ``bands[k]``;
     2. per trial, a modulation frequency uniform within its band ``[low, high)`` (Hz) and a
        phase uniform on [0, 2*pi);
@@ -451,19 +449,7 @@ def bands_task(n_trials, seed=None, duration=1.0, fs=1000.0, rate_hz=30.0, depth
     rate_hz = number("rate_hz", rate_hz, unit=pq.Hz)
     depth = number("depth", depth)
     _rate_parameters(rate_hz, depth, 0.0, 0.0, fs)
-    if isinstance(bands, str):
-        bands = (bands,)
-    bands = tuple(bands)
-    if not bands:
-        raise ValueError("bands must name at least one rhythm band")
-    for band in bands:
-        if band not in BANDS:
-            raise ValueError(f"unknown rhythm band {band!r}; known: {', '.join(BANDS)}")
-        if BANDS[band][1] > fs / 2:
-            raise ValueError(f"band {band!r} ({BANDS[band][0]:g}-{BANDS[band][1]:g} Hz) reaches "
-                             f"above the Nyquist frequency fs/2 = {fs / 2:g} Hz")
-    if len(set(bands)) != len(bands):
-        raise ValueError(f"bands must not repeat, got {bands}")
+    bands = task_bands(bands, fs)
     seed = _seed(seed)
     rng, brian_seed = _streams(seed)
 
