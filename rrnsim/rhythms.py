@@ -9,7 +9,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import quantities as pq
 
+from . import validation
 from .oscillator import stability_violations
 
 __all__ = ["BANDS", "TASK_BANDS", "band_of", "task_bands", "Layout", "make_layout", "LAYOUTS", "LAYOUT_ALIASES", "PHI", "E"]
@@ -122,6 +124,10 @@ def make_layout(name, f0_hz=2.0, count=None, fs_hz=1000.0, radius=0.99999,
     with a warning that names them. The ``bands`` layout drops above-Nyquist centres.
     """
     name = LAYOUT_ALIASES.get(name, name)
+    fs_hz = validation.positive("fs_hz", fs_hz, unit=pq.Hz)
+    f0_hz = validation.positive("f0_hz", f0_hz, unit=pq.Hz)
+    if count is not None:
+        count = validation.count("count", count)
     if name == "linear" and (count is None or stop_hz is None):
         raise ValueError("the linear layout needs count and stop_hz")
     candidates = _candidates(name, f0_hz, count, fs_hz, start_hz, stop_hz, hz)

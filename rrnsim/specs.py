@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from .rhythms import LAYOUT_ALIASES, Layout, make_layout
+from .engines.discrete import COUPLINGS
 
 __all__ = ["Spec", "load_spec", "spec_names"]
 
@@ -73,6 +74,12 @@ def load_spec(name_or_path):
                              f"{', '.join(_FREQUENCY_FIELDS)}")
         _check_type(value, _FREQUENCY_FIELDS[key], f"{source}: field 'frequencies.{key}'")
     settings = {**_DEFAULTS, **{k: v for k, v in table.items() if k != "frequencies"}}
+    if settings["coupling"] not in COUPLINGS:
+        raise ValueError(f"{source}: field 'coupling' must be one of {', '.join(COUPLINGS)}, got "
+                         f"{settings['coupling']!r}")
+    if not settings["noise"] >= 0:
+        raise ValueError(f"{source}: field 'noise' must be a standard deviation >= 0, got "
+                         f"{settings['noise']}")
     layout_name = freq.get("layout", "explicit" if "hz" in freq else None)
     if layout_name is None:
         raise ValueError(f"{source}: field 'frequencies.layout' or 'frequencies.hz' is required")
