@@ -277,6 +277,16 @@ def hand_block(trains, duration=0.005, fs=1000.0, **segment_annotations):
     return block
 
 
+def test_bin_block_measures_spikes_from_each_trains_t_start():
+    """A trial cut from a recording (t_start 12.3 s) bins as the same trial starting at 0."""
+    at_zero = neo.SpikeTrain([0.0, 0.0004, 0.0021], units="s", t_stop=0.005)
+    cut = neo.SpikeTrain([12.3, 12.3004, 12.3021], units="s", t_start=12.3, t_stop=12.305)
+    np.testing.assert_array_equal(bin_block(hand_block([cut]))[0], bin_block(hand_block([at_zero]))[0])
+    late = neo.SpikeTrain([12.31], units="s", t_start=12.3, t_stop=12.32)
+    with pytest.raises(ValueError, match=r"0.01 s \(from t_start\).*outside the trial"):
+        bin_block(hand_block([late]))
+
+
 def test_bin_block_causal_binning_population_and_units():
     trains = [neo.SpikeTrain([0.0, 0.0004, 0.001], units="s", t_stop=0.005),
               neo.SpikeTrain([1.5, 3.0, 5.0], units="ms", t_stop=5.0),  # 5 ms: after the trial
@@ -306,7 +316,7 @@ def test_bin_block_rejects_bad_blocks():
     assert bin_block(block, fs=1000.0)[0].shape == (1, 5)  # fs given instead
     with pytest.raises(ValueError, match="0.0075"):
         bin_block(hand_block([neo.SpikeTrain([0.0075], units="s", t_stop=0.01)]))
-    with pytest.raises(ValueError, match="-0.002"):
+    with pytest.raises(ValueError, match=r"0.008 s \(from t_start\)"):  # -0.002 s, 8 ms in
         bin_block(hand_block([neo.SpikeTrain([-0.002], units="s", t_start=-0.01, t_stop=0.005)]))
     # neo refuses non-time units at construction; a train whose units were changed afterwards
     # (e.g. by a faulty reader) still reaches bin_block

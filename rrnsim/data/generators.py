@@ -476,8 +476,9 @@ def bin_block(block, fs=None):
 
     1. Read ``fs`` (Hz; the argument, else the block annotation ``fs``) and the trial length
        from the block annotation ``duration`` (s); ``duration * fs`` samples per trial;
-    2. for each segment (trial), pool the spike times (s) of all its spike trains (a population
-       is summed) and count them with rrnsim's causal binning
+    2. for each segment (trial), pool the spike times (s, measured from each train's
+       ``t_start``: a trial cut from a longer recording starts at 0) of all its spike trains (a
+       population is summed) and count them with rrnsim's causal binning
        (:func:`rrnsim.engines.brian.bin_spike_times`): spikes in ``((n-1)/fs, n/fs]`` count in
        sample n, a spike at exactly ``n/fs`` in sample n;
     3. labels from the segment annotations ``label``.
@@ -486,7 +487,7 @@ def bin_block(block, fs=None):
     ----------
     block : neo.Block
         One segment per trial, each with one or more ``neo.SpikeTrain`` (any time unit); spike
-        times within ``[0, duration]``. Empty trains are fine (zero counts).
+        times within ``[t_start, t_start + duration]``. Empty trains are fine (zero counts).
     fs : float, optional
         Sampling rate (Hz) of the counts; default the block's ``fs`` annotation.
 
@@ -535,11 +536,12 @@ def bin_block(block, fs=None):
             if train.dimensionality.simplified != pq.s.dimensionality:
                 raise ValueError(f"spike train {j} of {where} has units {train.dimensionality}, "
                                  f"which are not a time")
-            t = np.asarray(train.rescale(pq.s).magnitude, dtype=float).ravel()
+            t = np.asarray((train.times - train.t_start).rescale(pq.s).magnitude,
+                           dtype=float).ravel()
             bad = ~np.isfinite(t) | (t < -tolerance) | (t > duration + tolerance)
             if bad.any():
-                raise ValueError(f"spike time {t[bad][0]} s in spike train {j} of {where} is "
-                                 f"outside the trial [0, {duration}] s")
+                raise ValueError(f"spike time {t[bad][0]:.6g} s (from t_start) in spike train {j} of "
+                                 f"{where} is outside the trial [0, {duration}] s")
             times.append(t)
         X[k] = bin_spike_times(np.concatenate(times), fs, n_samples + 1)[:n_samples]
     return X, y
