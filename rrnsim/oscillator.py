@@ -75,11 +75,17 @@ def ar2_power_spectrum(freqs_hz, frequency_hz, radius, fs_hz):
     """Analytic power spectrum of each node driven by unit-variance white drive.
 
     Returns shape ``(len(freqs_hz), K)``: the one-sided PSD (units**2/Hz) of ``x`` when
-    ``drive[n]`` is white noise of variance 1, i.e. ``2/fs / |1 - w1 z^-1 - w2 z^-2|**2``.
+    ``drive[n]`` is white noise of variance 1, i.e. ``2/fs / |1 - w1 z^-1 - w2 z^-2|**2``, but
+    ``1/fs / |...|**2`` at 0 Hz and at Nyquist (fs/2): like scipy's and Elephant's one-sided
+    Welch bins, which double every bin but those two, so the PSD on the ``rfftfreq`` bins of n
+    samples sums to the variance of ``x`` times n/fs.
     """
     w1, w2 = ar2_coefficients(frequency_hz, radius, fs_hz)
-    z = np.exp(-2j * np.pi * np.asarray(freqs_hz, dtype=float)[:, None] / fs_hz)
-    return 2.0 / fs_hz / np.abs(1.0 - w1 * z - w2 * z ** 2) ** 2
+    cycles = np.asarray(freqs_hz, dtype=float)[:, None] / fs_hz  # cycles per sample
+    sides = np.where(np.isclose(cycles, 0.0, rtol=0, atol=1e-12)
+                     | np.isclose(cycles, 0.5, rtol=0, atol=1e-12), 1.0, 2.0)
+    z = np.exp(-2j * np.pi * cycles)
+    return sides / fs_hz / np.abs(1.0 - w1 * z - w2 * z ** 2) ** 2
 
 
 def stability_violations(frequency_hz, radius, fs_hz, require_positive_w1=False):

@@ -51,6 +51,9 @@ def _float_array(values, name):
 
 def _time_series(signal, fs, axis):
     """Validate a signal: ``(x, fs_hz, units)`` with ``x`` a float array, time on the last axis."""
+    if isinstance(signal, (BinnedSpikeTrain, neo.AnalogSignal)) and axis is not None:
+        raise ValueError(f"axis is for array signals only: {type(signal).__name__} input has a "
+                         f"fixed time axis, so leave axis=None (got axis={axis!r})")
     if isinstance(signal, BinnedSpikeTrain):
         data, rate, units, axis = signal.to_array().T, 1.0 / signal.bin_size, pq.dimensionless, 0
     elif isinstance(signal, neo.AnalogSignal):
@@ -135,7 +138,9 @@ def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n
        ``BinnedSpikeTrain`` (counts per bin, rate 1/bin size), or an array with ``fs``;
     2. Estimate the one-sided PSD of every series along the time axis with Elephant:
        ``welch_psd`` (Hann-windowed segments, half overlapping, periodograms averaged) or
-       ``multitaper_psd`` (whole series, DPSS tapers, estimates averaged);
+       ``multitaper_psd`` (whole series, DPSS tapers, estimates averaged). Both remove the mean
+       first, so a non-zero mean (rates, node states) does not swamp the low frequencies: Welch
+       subtracts each segment's mean (``detrend='constant'``), multitaper each series' mean;
     3. Put frequency on axis 0; for a 3-d signal, average the PSD over the batch (the first axis
        that is not time).
 
@@ -156,7 +161,8 @@ def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n
     n_segments : int
         Welch only, when ``frequency_resolution`` is None: number of half-overlapping segments.
     axis : int, optional
-        Time axis of an array signal; ``None`` is rrnsim's convention (1 for 3-d, else 0).
+        Time axis of an array signal; ``None`` is rrnsim's convention (1 for 3-d, else 0). Must
+        be ``None`` for an ``AnalogSignal`` or ``BinnedSpikeTrain``, which fix their time axis.
 
     Returns
     -------
@@ -186,6 +192,7 @@ def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n
                 raise ValueError(f"frequency_resolution {res:g} Hz is narrower than the multitaper "
                                  f"minimum 2/T = {2.0 * fs / n_time:g} Hz for {n_time / fs:g} s")
             options["peak_resolution"] = res
+        series = series - series.mean(axis=-1, keepdims=True)  # Elephant keeps the mean
         freqs, psd = _elephant.multitaper_psd(series, fs=fs, **options)
     psd = np.moveaxis(psd.reshape(x.shape[:-1] + (-1,)), -1, 0)
     if psd.ndim == 3:

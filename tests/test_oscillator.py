@@ -1,4 +1,5 @@
 import numpy as np
+import scipy.signal
 from scipy.integrate import solve_ivp
 
 from rrnsim import oscillator
@@ -47,6 +48,26 @@ def test_analytic_spectrum_matches_impulse_response():
     j = np.arange(5000)[:, None]
     h = r ** j * np.sin((j + 1) * theta) / np.sin(theta)
     np.testing.assert_allclose(np.trapezoid(psd, freqs, axis=0), (h ** 2).sum(0), rtol=1e-4)
+
+
+def test_analytic_spectrum_counts_dc_and_nyquist_once_like_welch():
+    """scipy's (and Elephant's) one-sided Welch PSD doubles every bin but 0 Hz and fs/2: the
+    analytic PSD on the rfft bins of n samples sums to var(x) * n/fs, and matches a long Welch
+    estimate (no detrending) at 0 Hz and fs/2 as well as inside."""
+    f, r, fs, n = np.array([10.0, 400.0]), np.array([0.95, 0.8]), 1000.0, 1000
+    freqs = np.fft.rfftfreq(n, 1 / fs)
+    psd = oscillator.ar2_power_spectrum(freqs, f, r, fs)
+    theta = 2 * np.pi * f / fs
+    j = np.arange(5000)[:, None]
+    variance = ((r ** j * np.sin((j + 1) * theta) / np.sin(theta)) ** 2).sum(0)
+    np.testing.assert_allclose(psd.sum(0) * fs / n, variance, rtol=1e-9)
+    w1, w2 = oscillator.ar2_coefficients(f, r, fs)
+    drive = np.random.default_rng(0).standard_normal(400_000)
+    x = np.stack([scipy.signal.lfilter([1.0], [1.0, -a, -b], drive) for a, b in zip(w1, w2)])
+    welch_freqs, welch = scipy.signal.welch(x, fs=fs, nperseg=n, detrend=False)
+    ratio = welch.T / oscillator.ar2_power_spectrum(welch_freqs, f, r, fs)
+    assert welch_freqs[0] == 0 and welch_freqs[-1] == fs / 2
+    np.testing.assert_allclose(ratio[[0, 1, -2, -1]], 1.0, rtol=0.15)
 
 
 def test_stability_violations_name_the_problem():

@@ -120,6 +120,26 @@ def test_sinusoid_peak_welch_and_multitaper_agree():
     assert prom_w > 20 and prom_m > 20
 
 
+def test_multitaper_removes_the_mean_like_welch():
+    """A constant-rate Poisson count (mean 50, no rhythm) has a flat spectrum: multitaper band
+    powers agree with Welch's and no peak sits in the delta band (Elephant's multitaper alone
+    keeps the mean, which leaks into ~1000x the delta power and a 1 Hz peak everywhere). A
+    sinusoid plus an offset still peaks at the sinusoid, and an offset changes nothing."""
+    counts = np.random.default_rng(0).poisson(50, (4000, 4)).astype(float)  # 4 s, 4 channels
+    welch = spectral.band_power(*spectral.power_spectrum(counts, fs=FS, frequency_resolution=2.0))
+    freqs, psd = spectral.power_spectrum(counts, fs=FS, method="multitaper")
+    multitaper = spectral.band_power(freqs, psd)
+    for name in ("delta", "theta", "alpha", "beta"):
+        np.testing.assert_allclose(multitaper[name].magnitude, welch[name].magnitude, rtol=0.5,
+                                   err_msg=name)
+    assert np.all(spectral.peak_frequency(freqs, psd)[0].magnitude > 4.0)
+    x = sinusoid(12.0)
+    _, plain = spectral.power_spectrum(x, fs=FS, method="multitaper")
+    freqs, offset = spectral.power_spectrum(x + 50.0, fs=FS, method="multitaper")
+    np.testing.assert_allclose(offset.magnitude, plain.magnitude, atol=1e-9)
+    assert abs(spectral.peak_frequency(freqs, offset)[0].magnitude - 12.0) <= freqs[1].magnitude
+
+
 def test_peak_frequency_search_range_and_edge_prominence():
     x = sinusoid(12.0) + sinusoid(40.0, amplitude=0.5, noise=0.0)
     freqs, psd = spectral.power_spectrum(x, fs=FS, frequency_resolution=0.5)
@@ -293,6 +313,19 @@ GOOD = np.random.default_rng(4).standard_normal(2000)
 def test_power_spectrum_rejects_bad_input(signal, kwargs, match):
     with pytest.raises(ValueError, match=match):
         spectral.power_spectrum(signal, **kwargs)
+
+
+@pytest.mark.filterwarnings("ignore:The 'copy' argument in Quantity is deprecated")  # Elephant's
+def test_power_spectrum_refuses_an_axis_for_signals_with_their_own_time_axis():
+    analog = neo.AnalogSignal(GOOD.reshape(-1, 2), units="mV", sampling_rate=FS * pq.Hz)
+    binned = BinnedSpikeTrain([neo.SpikeTrain([0.1, 0.5] * pq.s, t_stop=1 * pq.s)],
+                              bin_size=1 * pq.ms)
+    for signal, name in ((analog, "AnalogSignal"), (binned, "BinnedSpikeTrain")):
+        with pytest.raises(ValueError, match=rf"{name} input has a fixed time axis, so leave "
+                                             r"axis=None \(got axis=1\)"):
+            spectral.power_spectrum(signal, axis=1)
+        with pytest.raises(ValueError, match=f"{name} input has a fixed time axis"):
+            spectral.coherence(signal, signal, axis=0)
 
 
 def test_spectrum_functions_reject_bad_spectra():
