@@ -61,7 +61,7 @@ def fitted_accuracy(F_train, y_train, F_test, y_test, components, l2, starts=2):
     readout, best = MixtureReadout(components), None
     for start in range(starts):
         params = readout.init(z_train.shape[1], 2, np.random.default_rng(start))
-        params = ridge_refit(z_train, y_train, params, l2, max_iter=1000)
+        params = ridge_refit(z_train, y_train, params, l2, max_iter=1000, tol=2.2e-9)  # converged
         loss = (cross_entropy(readout.forward(z_train, params)[0], y_train)[0]
                 + l2 * (params["weight"] ** 2).sum())
         if best is None or loss < best[0]:

@@ -101,10 +101,13 @@ def cross_entropy(logits, y, label_smoothing=0.0):
     return -(target * log_p).sum() / n, (np.exp(log_p) - target) / n
 
 
-def ridge_refit(z, y, params, l2, max_iter=200):
+def ridge_refit(z, y, params, l2, max_iter=200, tol=1e-5):
     """Refit a :class:`MixtureReadout` (``params``: weight (C, M, D), bias (C, M)) to features
     ``z`` (n, D) and labels ``y`` (n,) by L-BFGS on the mean cross-entropy plus
-    ``l2 * sum(weight**2)``, starting from ``params``. Returns the new params."""
+    ``l2 * sum(weight**2)``, starting from ``params``, until an iteration improves the objective
+    by less than ``tol`` (relative; scipy's ``ftol``) or after ``max_iter``. Returns the new
+    params. (1e-5: sequential MNIST's refit stops after 88 iterations instead of 200, at the same
+    test accuracy, and the spike task's accuracy is unchanged.)"""
     C, M, D = params["weight"].shape
     readout = MixtureReadout(M)
 
@@ -120,5 +123,5 @@ def ridge_refit(z, y, params, l2, max_iter=200):
                 np.concatenate([(grads["weight"] + 2 * l2 * p["weight"]).ravel(), grads["bias"].ravel()]))
 
     result = minimize(loss_and_grad, np.concatenate([params["weight"].ravel(), params["bias"].ravel()]),
-                      jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+                      jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "ftol": tol})
     return unpack(result.x)
