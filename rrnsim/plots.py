@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from .oscillator import ar2_power_spectrum
 from .rhythms import BANDS, band_of
+from .validation import count, positive
 
 __all__ = ["plot_traces", "plot_spectra", "shade_bands", "plot_confusion", "plot_class_profiles",
            "plot_raster", "plot_psd"]
@@ -36,11 +37,24 @@ def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
     """Node traces of one sample, stacked by frequency (lowest at the bottom), each scaled to
     its own range.
 
-    states : (batch, time, node) array; fs : Hz; frequencies : (node,) Hz;
-    seconds : show the first ``seconds`` s only (all by default).
+    states : (batch, time, node) array; fs : Hz; frequencies : (node,) Hz, one per node;
+    seconds : show the first ``seconds`` s only (all by default), at least one sample (1/fs s).
     """
-    x = np.asarray(states)[sample]
-    n_show = x.shape[0] if seconds is None else min(x.shape[0], int(round(seconds * fs)))
+    states = np.asarray(states)
+    if states.ndim != 3 or states.shape[1] == 0:
+        raise ValueError(f"states must have shape (batch, time, node) with time >= 1, got shape "
+                         f"{states.shape}")
+    if np.shape(frequencies) != states.shape[2:]:
+        raise ValueError(f"frequencies must give one value (Hz) per node of states "
+                         f"({states.shape[2]} nodes), got {np.ravel(frequencies).tolist()}")
+    fs = positive("fs", fs)
+    x = states[sample]
+    n_show = x.shape[0]
+    if seconds is not None:
+        n_show = min(n_show, int(round(positive("seconds", seconds) * fs)))
+        if n_show < 1:
+            raise ValueError(f"seconds={seconds} shows no sample at fs={fs:g} Hz; give at least "
+                             f"1/fs = {1 / fs:g} s")
     t = np.arange(1, n_show + 1) / fs
     order = np.argsort(frequencies)
     fig = Figure(figsize=(9, 0.55 * len(order) + 1.2), layout="constrained")
@@ -133,11 +147,38 @@ def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (lo
     return fig
 
 
+def _spread(n, k):
+    """``min(n, k)`` indices spread evenly over ``range(n)``, increasing."""
+    return np.arange(n) if k >= n else ((np.arange(k) + 0.5) * n / k).astype(int)
+
+
+def _raster_trains(trains, max_trains):
+    """``trains``, or about ``max_trains`` of them (in order) spread evenly over each population
+    (the trains' ``population`` annotation; unannotated trains are one): a share proportional to
+    its size, at least one train."""
+    if len(trains) <= max_trains:
+        return list(trains)
+    populations = {}
+    for index, train in enumerate(trains):
+        populations.setdefault(train.annotations.get("population"), []).append(index)
+    keep = []
+    for members in populations.values():
+        share = max(1, round(max_trains * len(members) / len(trains)))
+        keep.extend(np.asarray(members)[_spread(len(members), share)])
+    return [trains[i] for i in sorted(keep)]
+
+
 def plot_raster(block, max_trials=40, max_trains=200, title=None):
     """Spike raster of a ``neo.Block``: one row per train, trials stacked and coloured by class.
 
-    For blocks of one long trial (a network such as PING) the rows are its neurons.
+    For blocks of one long trial (a network such as PING) the rows are its neurons. Shows the
+    first ``max_trials`` trials; a trial of more than ``max_trains`` trains shows about
+    ``max_trains`` of them, spread evenly over each population (the trains' ``population``
+    annotation, e.g. PING's 'E' and 'I'), each keeping a share proportional to its size and at
+    least one row, so every population shows.
     """
+    max_trials = count("max_trials", max_trials)
+    max_trains = count("max_trains", max_trains)
     segments = block.segments[:max_trials]
     names = block.annotations.get("class_names")
     fig = Figure(figsize=(8, 4.5), layout="constrained")
@@ -147,7 +188,7 @@ def plot_raster(block, max_trials=40, max_trains=200, title=None):
         label = segment.annotations.get("label", 0)
         colour = f"C{label}" if isinstance(label, (int, np.integer)) else "k"
         legend = names[label] if names and isinstance(label, (int, np.integer)) else str(label)
-        for train in segment.spiketrains[:max_trains]:
+        for train in _raster_trains(segment.spiketrains, max_trains):
             times = train.rescale("s").magnitude
             ax.plot(times, np.full(times.size, row), "|", ms=3, color=colour,
                     label=None if legend in seen else legend)

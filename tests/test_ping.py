@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import quantities as pq
 
-from rrnsim.data.ping import PING_DEFAULTS, autocorrelation_frequency, ping_network
+from rrnsim.data import bin_block, load_nix, save_nix
+from rrnsim.data.ping import (PING_DEFAULTS, autocorrelation_frequency, ping_network,
+                              population_rate)
 from rrnsim.spectral import peak_frequency, power_spectrum
 
 FS = 1000.0          # Hz, population-rate sampling
@@ -94,7 +96,7 @@ def test_block_layout():
                          tau_inh_decay=6.0, drive=30.0)
     assert isinstance(block, neo.Block) and len(block.segments) == 3
     for k, seg in enumerate(block.segments):
-        assert seg.annotations["label"] == "ping" and seg.annotations["band"] == "gamma"
+        assert seg.annotations["label"] == 0 and seg.annotations["band"] == "gamma"
         assert seg.annotations["seed"] == 1 and seg.annotations["trial"] == k
         assert seg.annotations["tau_inh_decay_ms"] == 6.0 and seg.annotations["drive_mv"] == 30.0
         pops = [train.annotations["population"] for train in seg.spiketrains]
@@ -111,6 +113,47 @@ def test_block_layout():
         assert seg.analogsignals[1].name == "I rate"
 
 
+def same_spikes(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(spike_times(a), spike_times(b), strict=True))
+
+
+def small(**kwargs):
+    """A short, small PING run (about a second with compiled code)."""
+    return ping_network(**{"n_exc": 20, "n_inh": 5, "duration": 0.1, **kwargs})
+
+
+def test_seed_none_is_drawn_recorded_and_saved_to_nix(tmp_path):
+    block = small(seed=None, n_trials=2)
+    seed = block.annotations["seed"]
+    assert isinstance(seed, int) and all(seg.annotations["seed"] == seed for seg in block.segments)
+    assert same_spikes(small(seed=seed, n_trials=2), block)
+    loaded = load_nix(save_nix(block, tmp_path / "ping.nix"))
+    assert loaded.annotations == block.annotations
+    for seg, back in zip(block.segments, loaded.segments):
+        assert back.annotations == seg.annotations
+    assert same_spikes(loaded, block)
+
+
+def test_numpy_global_random_state_is_restored():
+    before = np.random.get_state()
+    small(seed=5)
+    after = np.random.get_state()
+    assert after[0] == before[0] and after[2:] == before[2:]
+    np.testing.assert_array_equal(after[1], before[1])
+
+
+def test_block_has_generator_annotations_and_bins():
+    block = small(seed=3, n_trials=2)
+    assert block.annotations["fs"] == block.annotations["fs_hz"] == 1000.0
+    assert block.annotations["duration"] == 0.1 and block.annotations["task"] == "ping"
+    assert block.annotations["class_names"] == ["ping"] and block.annotations["n_trains"] == 25
+    X, y = bin_block(block)
+    assert X.shape == (2, 100) and y.tolist() == [0, 0]
+    for counts, seg in zip(X, block.segments):
+        times = np.concatenate([t.magnitude for t in seg.spiketrains])
+        assert counts.sum() == np.sum(times <= 0.099 + 1e-9) > 0  # the last ms is after sample 99
+
+
 @pytest.mark.parametrize("kwargs, value", [
     ({"n_exc": -1}, "-1"),
     ({"n_inh": 0}, "0"),
@@ -120,6 +163,8 @@ def test_block_layout():
     ({"tau_inh_decay": -4.0}, "-4.0"),
     ({"tau_inh_decay": 5 * b2.mV}, "mV"),
     ({"fs": 0.0}, "0.0"),
+    ({"fs": 20000.0}, "20000"),  # a rate bin of half a dt step: every other bin empty
+    ({"fs": 3000.0}, "3000"),
     ({"seed": -3}, "-3"),
     ({"params": {"g_ie": -1.0}}, "-1.0"),
     ({"params": {"no_such": 1.0}}, "no_such"),
@@ -129,6 +174,24 @@ def test_bad_arguments(kwargs, value):
     with pytest.raises(ValueError, match=name) as error:
         ping_network(**kwargs)
     assert value in str(error.value).replace("mvolt", "mV")
+
+
+def test_rate_bins_hold_whole_steps():
+    with pytest.raises(ValueError, match="dt") as error:
+        small(seed=1, params={"dt": 0.3})
+    assert "fs=1000" in str(error.value)
+    assert small(seed=1, fs=2000.0).segments[0].analogsignals[0].shape == (200, 1)
+
+
+def test_population_rate_refuses_spikes_outside_the_window():
+    for outside in (0.5, 0.1, -0.0005, np.nan):
+        with pytest.raises(ValueError, match=f"spike time {outside} s"):
+            population_rate([0.05, outside], 1, 0.1)
+    rate = population_rate([0.0, 0.0005, 0.099, 0.0999], 2, 0.1)
+    assert rate.shape == (100,) and np.flatnonzero(rate).tolist() == [0, 99]
+    np.testing.assert_allclose(rate[[0, 99]], [1000.0, 1000.0])
+    with pytest.raises(ValueError, match="n_cells"):
+        population_rate([0.05], 0, 0.1)
 
 
 def test_defaults_are_documented_quantities():

@@ -193,6 +193,25 @@ def modulated_poisson_group(rate_hz, depth=1.0, frequency_hz=0.0, phase=0.0, fs=
     return group
 
 
+def _run_seeded(network, duration, brian_seed):
+    """Run a Brian2 ``network`` for ``duration`` after ``brian2.seed(brian_seed)``; numpy's
+    global random state is the caller's again afterwards.
+
+    brian2.seed reseeds numpy's global (legacy) RNG, from which the runtime device draws. Not
+    device.get/set_random_state: with the Cython target its saved buffer pointer dangles once
+    the run refills the buffer, and restoring it crashes a later run (double free)."""
+    saved = np.random.get_state()
+    try:
+        b2.seed(brian_seed)
+        network.run(duration, namespace={})
+    finally:
+        np.random.set_state(saved)
+        device = b2.get_device()
+        for index in ("rand_buffer_index", "randn_buffer_index"):  # refill from that state
+            if hasattr(device, index):
+                getattr(device, index)[:] = 0
+
+
 def _simulate(rate_hz, depth, frequency_hz, phase, duration, fs, brian_seed):
     """Spike times (s) of every neuron in one Brian2 run: a list of sorted float arrays, each on
     the grid ``n/fs``. numpy's global random state is the caller's again afterwards."""
@@ -201,21 +220,7 @@ def _simulate(rate_hz, depth, frequency_hz, phase, duration, fs, brian_seed):
     group = modulated_poisson_group(rate_hz, depth, frequency_hz, phase, fs, name=_GROUP_NAME,
                                     clock=clock)
     monitor = b2.SpikeMonitor(group, name=_MONITOR_NAME)
-    network = b2.Network(group, monitor)
-    # brian2.seed reseeds numpy's global (legacy) RNG, from which the runtime device draws;
-    # give the caller's numpy state back afterwards. Not device.get/set_random_state: with the
-    # Cython target its saved buffer pointer dangles once the run refills the buffer, and
-    # restoring it crashes a later run (double free).
-    saved = np.random.get_state()
-    try:
-        b2.seed(brian_seed)
-        network.run(n_steps * clock.dt, namespace={})
-    finally:
-        np.random.set_state(saved)
-        device = b2.get_device()
-        for index in ("rand_buffer_index", "randn_buffer_index"):  # refill from that state
-            if hasattr(device, index):
-                getattr(device, index)[:] = 0
+    _run_seeded(b2.Network(group, monitor), n_steps * clock.dt, brian_seed)
     neuron = np.asarray(monitor.i[:], dtype=np.int64)
     steps = np.rint(np.asarray(monitor.t_[:]) * fs).astype(np.int64)
     order = np.argsort(neuron, kind="stable")  # the monitor records in time order

@@ -33,10 +33,11 @@ Welch peak / autocorrelation estimate): ``tau_inh_decay`` 5, 8, 12 ms -> 50/51, 
 36/37.5 Hz; ``drive`` 40 mV -> 48/49 Hz. At weak drive (about 22 mV and below) the rhythm is
 less regular and the Welch peak sits 5-13% below the autocorrelation estimate.
 
-Randomness: one ``numpy.random.Generator`` (from ``seed``) draws the connectivity, the initial
-voltages and the seed given to ``brian2.seed`` for the noise, so the same seed gives the same
-spikes. ``brian2.seed`` also re-seeds numpy's legacy global generator (Brian2 draws its random
-numbers from it in runtime mode).
+Randomness: one ``numpy.random.Generator`` (from ``seed``; drawn and annotated when None)
+draws the connectivity, the initial voltages and the seed given to ``brian2.seed`` for the noise,
+so the same seed gives the same spikes. ``brian2.seed`` re-seeds numpy's legacy global generator
+(Brian2 draws its random numbers from it in runtime mode); the caller's global state is restored
+after the run.
 
 Several trials are simulated in one Brian2 run: trial ``k`` is the block of cells
 ``k*n_exc ... (k+1)*n_exc - 1`` of the E group (and likewise for I), connected only within the
@@ -44,14 +45,13 @@ block, with its own connectivity, initial state and noise: independent copies of
 (Trial 0 of a batch is not the same as a single-trial run with the same seed: the random
 numbers are drawn for all trials together.)
 """
-import numbers
-
 import brian2 as b2
 import neo
 import numpy as np
 import quantities as pq
 
-from ..validation import count, hertz
+from ..validation import count, hertz, n_bins, positive
+from .generators import _run_seeded, _seed
 
 __all__ = ["ping_network", "autocorrelation_frequency", "population_rate", "PING_DEFAULTS"]
 
@@ -190,11 +190,13 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
         Mean drive of the E cells: a Brian2 voltage or a plain number in **mV**, the
         depolarisation it would hold a cell at above rest (threshold is 15 mV above rest).
         Default 25 mV. Larger is a faster rhythm.
-    seed : int or None
-        Seed of the numpy Generator from which all randomness derives (None: fresh entropy).
+    seed : int, numpy.random.Generator or None
+        Seed of the numpy Generator from which all randomness derives: an int in [0, 2**63);
+        a Generator gives one draw; None draws a fresh seed. The seed used is annotated.
     fs : float
         Sampling rate (Hz) of the population rates: spikes are counted in bins of ``1/fs`` s.
-        ``duration*fs`` must be a whole number of bins (to within 1e-6).
+        ``duration*fs`` must be a whole number of bins (to within 1e-6), and ``1/fs`` a whole
+        number of time steps ``dt`` (so no bin is empty for want of a step).
     n_trials : int
         Independent copies of the network, simulated together in one run.
     drive_inh : float or brian2.Quantity
@@ -214,10 +216,15 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
         - ``analogsignals[0]``: the E population rate (Hz), spikes of all E cells counted in
           ``1/fs`` bins divided by ``n_exc/fs`` (mean rate per cell), sample ``n`` for bin
           ``[n/fs, (n+1)/fs)``, named "E rate"; ``analogsignals[1]``: the same for the I cells;
-        - annotations ``label`` ('ping'), ``band`` ('gamma'), ``seed``, ``trial``,
+        - annotations ``label`` (0, one class), ``band`` ('gamma'), ``seed``, ``trial``,
           ``tau_inh_decay_ms``, ``drive_mv``, ``drive_inh_mv``, ``n_exc``, ``n_inh``.
 
-        The block is annotated with the same parameters and ``brian2_seed``.
+        The block is annotated with the same parameters, ``n_trials``, ``brian2_seed`` and
+        ``fs_hz``, and as the generators' Blocks (:mod:`rrnsim.data.generators`): ``task``
+        ('ping'), ``fs`` (Hz), ``duration`` (s), ``class_names`` (['ping']) and ``n_trains``
+        (``n_exc + n_inh``). So :func:`rrnsim.data.bin_block` bins it (all E and I spikes of a
+        trial pooled, causal bins ``((n-1)/fs, n/fs]``, not the rates' ``[n/fs, (n+1)/fs)``)
+        and :func:`rrnsim.data.save_nix` stores it.
     """
     n_exc = count("n_exc", n_exc)
     n_inh = count("n_inh", n_inh)
@@ -227,12 +234,8 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
     drive = _quantity(drive, b2.mV, "drive")
     drive_inh = _quantity(drive_inh, b2.mV, "drive_inh")
     fs = hertz("fs", fs)
-    n_bins = int(round(float(duration / b2.second) * fs))
-    if n_bins < 1 or abs(float(duration / b2.second) * fs - n_bins) > 1e-6:
-        raise ValueError(f"duration {duration} must be a whole number of 1/fs = {1 / fs:g} s bins")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                             or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    n_bins(float(duration / b2.second), fs)
+    seed = _seed(seed)
     p = dict(PING_DEFAULTS)
     for name, value in (params or {}).items():
         if name not in PING_DEFAULTS:
@@ -247,6 +250,10 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
         raise ValueError(f"p_connect must be a probability in [0, 1], got {p['p_connect']}")
     if not p["V_reset"] < p["V_th"]:
         raise ValueError(f"V_reset {p['V_reset']} must lie below V_th {p['V_th']}")
+    steps_per_bin = 1.0 / (fs * float(p["dt"] / b2.second))
+    if abs(steps_per_bin - round(steps_per_bin)) > 1e-6 * steps_per_bin:
+        raise ValueError(f"the rate bin 1/fs = {1 / fs:g} s (fs={fs:g} Hz) must be a whole number "
+                         f"of time steps dt = {p['dt']}, got {steps_per_bin:g} steps")
 
     rng = np.random.default_rng(seed)
     brian_seed = int(rng.integers(2**31 - 1))
@@ -291,16 +298,16 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
                 for pop in ("E", "I")}
     objects += list(monitors.values())
     network = b2.Network(*objects)
-    b2.seed(brian_seed)
-    network.run(duration, namespace={})
+    _run_seeded(network, duration, brian_seed)
 
     t_stop = float(duration / b2.second)
-    annotations = {"label": "ping", "band": "gamma", "seed": seed,
+    annotations = {"label": 0, "band": "gamma", "seed": seed,
                    "tau_inh_decay_ms": float(tau_inh_decay / b2.ms),
                    "drive_mv": float(drive / b2.mV), "drive_inh_mv": float(drive_inh / b2.mV),
                    "n_exc": n_exc, "n_inh": n_inh}
     block = neo.Block(name="PING network", **annotations, n_trials=n_trials,
-                      brian2_seed=brian_seed, fs_hz=fs)
+                      brian2_seed=brian_seed, fs_hz=fs, task="ping", fs=fs, duration=t_stop,
+                      class_names=["ping"], n_trains=n_exc + n_inh)
     spikes = {pop: (np.asarray(monitors[pop].i), np.asarray(monitors[pop].t / b2.second))
               for pop in ("E", "I")}
     for k in range(n_trials):
@@ -331,12 +338,21 @@ def population_rate(spike_times, n_cells, duration, fs=1000.0):
     """Population rate (Hz per cell) of spike times (s) counted in ``1/fs`` bins.
 
     Bin ``n`` covers ``[n/fs, (n+1)/fs)``; the rate is ``count * fs / n_cells``, the mean
-    firing rate of one cell. Returns a float array of ``round(duration*fs)`` samples.
+    firing rate of one cell. ``duration`` (s) must be a whole number of bins; returns a float
+    array of ``duration*fs`` samples. A spike time outside ``[0, duration)`` has no bin: it is
+    an error naming it, never counted into an edge bin.
     """
-    n_bins = int(round(duration * fs))
-    counts = np.bincount(np.minimum((np.asarray(spike_times) * fs + 1e-9).astype(int),
-                                    n_bins - 1), minlength=n_bins)
-    return counts * fs / n_cells
+    n_cells = count("n_cells", n_cells)
+    fs = hertz("fs", fs)
+    duration = positive("duration", duration, unit=pq.s)
+    size = n_bins(duration, fs)
+    times = np.asarray(spike_times, dtype=float).ravel()
+    index = np.floor(times * fs + 1e-9)  # 1e-9: a spike at n/fs stays in bin n despite rounding
+    outside = ~np.isfinite(index) | (index < 0) | (index >= size)
+    if outside.any():
+        raise ValueError(f"spike time {times[outside][0]} s is outside the window "
+                         f"[0, {duration}) s of {size} bins at fs={fs:g} Hz")
+    return np.bincount(index.astype(np.int64), minlength=size) * fs / n_cells
 
 
 # --- analysis ------------------------------------------------------------------------------------

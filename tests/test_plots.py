@@ -1,0 +1,60 @@
+"""Tests of rrnsim.plots on synthetic inputs: what is drawn, and errors that name bad values."""
+import neo
+import numpy as np
+import pytest
+import quantities as pq
+
+from rrnsim.plots import plot_raster, plot_traces
+
+
+def one_trial_block(populations):
+    """One segment; train ``k`` (population from ``populations``) spikes once, at ``k`` ms."""
+    segment = neo.Segment(label=0)
+    for k, population in enumerate(populations):
+        annotations = {} if population is None else {"population": population}
+        segment.spiketrains.append(neo.SpikeTrain([k * 1e-3] * pq.s, t_stop=10.0 * pq.s,
+                                                  **annotations))
+    block = neo.Block(name="synthetic")
+    block.segments.append(segment)
+    return block
+
+
+def drawn_trains(fig):
+    """Indices of the trains drawn in a raster of :func:`one_trial_block`, by row."""
+    lines = sorted(fig.axes[0].lines, key=lambda line: line.get_ydata()[0])
+    return np.array([int(round(line.get_xdata()[0] * 1e3)) for line in lines])
+
+
+def test_raster_subsamples_every_population():
+    # a PING-sized trial: 400 E trains, then 100 I trains
+    drawn = drawn_trains(plot_raster(one_trial_block(["E"] * 400 + ["I"] * 100), max_trains=200))
+    assert drawn.size == 200 and np.all(np.diff(drawn) > 0)
+    assert np.sum(drawn < 400) == 160 and np.sum(drawn >= 400) == 40
+    assert drawn[0] < 5 and drawn[159] > 395 and drawn[160] < 405 and drawn[-1] > 495
+    # a population too small for its share keeps one row
+    drawn = drawn_trains(plot_raster(one_trial_block(["E"] * 1000 + ["I"] * 2), max_trains=50))
+    assert np.sum(drawn < 1000) == 50 and np.sum(drawn >= 1000) == 1
+    # unannotated trains are spread evenly too; few trains are all drawn
+    drawn = drawn_trains(plot_raster(one_trial_block([None] * 500), max_trains=100))
+    np.testing.assert_array_equal(drawn, np.arange(2, 500, 5))
+    assert drawn_trains(plot_raster(one_trial_block([None] * 30))).tolist() == list(range(30))
+    with pytest.raises(ValueError, match="max_trains must be at least 1, got 0"):
+        plot_raster(one_trial_block([None] * 3), max_trains=0)
+
+
+def test_traces_draw_every_node_for_the_seconds_asked():
+    states = np.random.default_rng(0).normal(size=(2, 100, 3))
+    fig = plot_traces(states, 1000.0, [40.0, 4.0, 12.0], sample=1, seconds=0.05)
+    assert [line.get_xdata().size for line in fig.axes[0].lines] == [50, 50, 50]
+    assert [label.get_text() for label in fig.axes[0].get_yticklabels()][0].startswith("4 Hz")
+
+
+@pytest.mark.parametrize("frequencies, seconds, match", [
+    ([10.0], None, r"one value \(Hz\) per node of states \(2 nodes\), got \[10.0\]"),
+    ([10.0, 20.0, 30.0], None, r"\(2 nodes\), got \[10.0, 20.0, 30.0\]"),
+    ([10.0, 20.0], 0.0001, r"seconds=0.0001 shows no sample at fs=1000 Hz"),
+    ([10.0, 20.0], -1.0, r"seconds must be a finite positive number, got -1.0"),
+])
+def test_traces_bad_arguments_are_named(frequencies, seconds, match):
+    with pytest.raises(ValueError, match=match):
+        plot_traces(np.zeros((1, 100, 2)), 1000.0, frequencies, seconds=seconds)
