@@ -311,9 +311,6 @@ def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=Non
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     file_format = file_format or ("npz" if out.suffix == ".npz" else "nix")
-    if task == "ping" and file_format == "npz":
-        raise ValueError("--format npz bins labelled trials; the ping network has no classes "
-                         "(write NIX instead)")
     if task == "paper":
         block = paper_task(trials, seed=seed)
     elif task == "bands":

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rrnsim.cli import build_parser, main
+from rrnsim.io import load_arrays
 
 COMMANDS = ["models", "simulate", "train", "evaluate", "generate", "spectrum", "demo"]
 
@@ -218,3 +219,12 @@ def test_demo_tests_on_its_seed_and_scores_the_observer_once(tmp_path, capsys, m
     out = capsys.readouterr().out
     assert out.count("Bayes-optimal observer") == 1 and "(this run, seed 5)" in out
     assert (tmp_path / "spike_model" / "confusion.png").exists()
+
+
+def test_generate_ping_as_binned_counts(tmp_path, capsys):
+    """A PING run bins like the labelled tasks: E and I spikes pooled per 1 ms sample."""
+    out = tmp_path / "ping.npz"
+    assert main(["generate", "--task", "ping", "--trials", "1", "--out", str(out)]) == 0
+    arrays, meta = load_arrays(out)
+    assert arrays["X"].shape == (1, 1000) and arrays["y"].tolist() == [0]
+    assert meta["class_names"] == ["ping"] and arrays["X"].sum() > 1000  # E-I spikes at gamma
