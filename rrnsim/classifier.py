@@ -74,9 +74,12 @@ class RRNClassifier:
         ``f = fs/2 * sigmoid(a)``, ``beta = exp(b)``, ``r = exp(-beta/fs)``).
     epochs, batch_size, lr, weight_decay, label_smoothing : training settings (AdamW with a
         one-cycle schedule peaking at ``lr``; gradient norm clipped at 1; weight decay on the
-        weights, not on normalisation or node parameters).
+        weights, not on normalisation or node parameters). ``batch_size`` >= 2, and every batch
+        holds at least two samples: the normalisation needs batch statistics.
     validation_fraction : float
-        Fraction of the training data held out to pick the best epoch (0: keep the last).
+        Fraction of the training data held out (at least one sample if > 0) to pick the best
+        epoch: the highest validation accuracy, ties to the lower validation loss (0: keep the
+        last epoch).
     w_res_init : float
         Standard deviation of the initial random W_res (off-diagonal).
     seed : int or None
@@ -155,8 +158,8 @@ class RRNClassifier:
     def _check_settings(self):
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
-        for name in ("epochs", "batch_size"):
-            count(name, getattr(self, name))
+        count("epochs", self.epochs)
+        count("batch_size", self.batch_size, minimum=2)  # batch statistics need two samples
         if self.seed is not None:  # None: fresh entropy, as numpy's default_rng(None)
             count("seed", self.seed, minimum=0)
         if self.features == "phase":
@@ -237,23 +240,32 @@ class RRNClassifier:
                         "readout_weight": readout["weight"], "readout_bias": readout["bias"]}
 
     # --- training ---
+    @property
+    def _fixed_oscillators(self):
+        """True when only normalisation and readout train: the features never change."""
+        return not (self.train_recurrent or self.train_input or self.train_nodes)
+
+    def _readout_gradients(self, F, y):
+        """Loss, gradients (dict) of normalisation and readout, and dL/dF on features F
+        (batch, D) with labels ``y`` (batch,)."""
+        p = self.params_
+        logits, (bn_cache, ro_cache) = self._scores(F, training=True)
+        loss, d_logits = cross_entropy(logits, y, self.label_smoothing)
+        d_z, g_ro = MixtureReadout.backward(d_logits, {"weight": p["readout_weight"]}, ro_cache)
+        d_F, g_bn = BatchNorm.backward(d_z, {"scale": p["bn_scale"]}, bn_cache)
+        return loss, {"bn_scale": g_bn["scale"], "bn_shift": g_bn["shift"],
+                      "readout_weight": g_ro["weight"], "readout_bias": g_ro["bias"]}, d_F
+
     def _gradients(self, u, y):
-        """Loss and gradients (dict) on one batch ``u`` (batch, time, channels)."""
+        """Loss and gradients (dict) on one batch ``u`` (batch, time, channels), through the
+        oscillators."""
         net, p = self.network_, self.params_
         omega_p, beta_p = net.paper_constants
         w1, w2 = net.w1, net.w2
         out = discrete.simulate(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                 net.fs, record=True, record_gates=True, n_windows=self._n_windows,
                                 skip_silent=not self.train_nodes, products=self._products_band)
-        F = self._summaries_to_features(out)
-        logits, (bn_cache, ro_cache) = self._scores(F, training=True)
-        loss, d_logits = cross_entropy(logits, y, self.label_smoothing)
-        d_z, g_ro = MixtureReadout.backward(d_logits, {"weight": p["readout_weight"]}, ro_cache)
-        d_F, g_bn = BatchNorm.backward(d_z, {"scale": p["bn_scale"]}, bn_cache)
-        grads = {"bn_scale": g_bn["scale"], "bn_shift": g_bn["shift"],
-                 "readout_weight": g_ro["weight"], "readout_bias": g_ro["bias"]}
-        if not (self.train_recurrent or self.train_input or self.train_nodes):
-            return loss, grads
+        loss, grads, d_F = self._readout_gradients(self._summaries_to_features(out), y)
         K, W, n = net.n_nodes, self._n_windows, u.shape[0]
         d_products = None
         if self.features == "power":
@@ -302,15 +314,20 @@ class RRNClassifier:
         self._init(self.n_channels_, len(self.classes_), rng)
         order = rng.permutation(len(y_index))
         n_val = int(round(self.validation_fraction * len(order)))
+        if self.validation_fraction > 0:
+            n_val = max(n_val, 1)   # a small data set still gets a validation sample
         val, train = order[:n_val], order[n_val:]
         if len(train) < 2:
             raise ValueError(f"only {len(train)} training sample(s) after the validation split")
+        # fixed oscillators: the features never change, so compute them once
+        features = self.transform(X) if self._fixed_oscillators else None
         trainable = self._trainable()
         optimiser = AdamW({k: self.params_[k] for k in trainable},
                           decay=[k for k in ("w_res", "w_in", "readout_weight") if k in trainable])
-        steps_per_epoch = int(np.ceil(len(train) / self.batch_size))
+        # at least two samples per batch (batch statistics), else batch_size at most
+        steps_per_epoch = min(int(np.ceil(len(train) / self.batch_size)), len(train) // 2)
         total_steps = self.epochs * steps_per_epoch
-        self.history_, best = [], (-np.inf, None)
+        self.history_, best = [], ((), None)
         step = 0
         # one BLAS thread while training: the readout's small matrix products gain nothing from
         # more, and BLAS threads left spinning after them slow numba's threads up to 2x
@@ -321,8 +338,11 @@ class RRNClassifier:
                 bar = _progress(batches, f"epoch {epoch + 1}/{self.epochs}", self.verbose)
                 for batch in bar:
                     batch = np.sort(batch)
-                    u = np.ascontiguousarray(X[batch], dtype=np.float64)
-                    loss, grads = self._gradients(u, y_index[batch])
+                    if features is None:
+                        u = np.ascontiguousarray(X[batch], dtype=np.float64)
+                        loss, grads = self._gradients(u, y_index[batch])
+                    else:
+                        loss, grads, _ = self._readout_gradients(features[batch], y_index[batch])
                     clip_grad_norm(grads, _MAX_GRAD_NORM)
                     lr = one_cycle_lr(step, total_steps, self.lr)
                     optimiser.step(self.params_, grads, lr, self.weight_decay)
@@ -333,15 +353,18 @@ class RRNClassifier:
                         bar.set_postfix(loss=f"{np.mean(losses):.4f}")
                 record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
                 if n_val:
-                    predicted = self._predict_index(X[val])
-                    record["val_accuracy"] = float(np.mean(predicted == y_index[val]))
+                    logits = self._scores(self.transform(X[val]) if features is None
+                                          else features[val], training=False)[0]
+                    record["val_accuracy"] = float(np.mean(logits.argmax(1) == y_index[val]))
+                    record["val_loss"] = float(cross_entropy(logits, y_index[val])[0])
                 self.history_.append(record)
                 if self.verbose:
                     bar.close()
                     print(f"epoch {epoch + 1}/{self.epochs}: loss {record['train_loss']:.4f}"
                           + (f", validation accuracy {record['val_accuracy']:.4f}" if n_val else ""))
-                score = record.get("val_accuracy", epoch)
-                if score > best[0]:
+                # best validation accuracy, ties to the lower validation loss; else the last
+                score = (record["val_accuracy"], -record["val_loss"]) if n_val else (epoch,)
+                if best[1] is None or score > best[0]:
                     best = (score, self._snapshot(), epoch + 1)
         self._restore(best[1])
         self.best_epoch_ = best[2]
@@ -390,9 +413,6 @@ class RRNClassifier:
         """Class scores (logits), (samples, classes)."""
         return self._scores(self.transform(X), training=False)[0]
 
-    def _predict_index(self, X):
-        return self.decision_function(X).argmax(axis=1)
-
     def predict_proba(self, X):
         """Class probabilities (samples, classes), columns in the order of ``classes_``."""
         scores = self.decision_function(X)
@@ -403,7 +423,7 @@ class RRNClassifier:
     def predict(self, X):
         """Predicted labels (samples,)."""
         self._check_fitted()
-        return self.classes_[self._predict_index(X)]
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
 
     def score(self, X, y):
         """Accuracy on ``X``, ``y``."""

@@ -260,3 +260,42 @@ def test_fit_leaves_the_blas_thread_count_as_it_found_it():
         assert blas_threads() == {2}
         small(epochs=2).fit(X, y)
         assert blas_threads() == {2}
+
+
+def test_every_training_batch_holds_two_samples(monkeypatch):
+    """Batch statistics need two samples: batch_size 1 is refused, and 5 samples in batches of
+    2 train as 3 + 2, not 2 + 2 + 1."""
+    X, y = rhythm_task(n=5)
+    with pytest.raises(ValueError, match="batch_size must be at least 2, got 1"):
+        small(batch_size=1).fit(X, y)
+    sizes, forward = [], rrnsim.readout.BatchNorm.forward
+    def recording(self, F, params, state, training):
+        if training:
+            sizes.append(F.shape[0])
+        return forward(self, F, params, state, training)
+    monkeypatch.setattr(rrnsim.readout.BatchNorm, "forward", recording)
+    small(batch_size=2, epochs=2, validation_fraction=0.0).fit(X, y)
+    assert sizes == [3, 2, 3, 2] or sizes == [2, 3, 2, 3]
+
+
+def test_small_validation_split_is_never_empty_and_ties_go_to_the_lower_loss():
+    X, y = rhythm_task(n=10)
+    clf = small(epochs=6, batch_size=4, validation_fraction=0.05).fit(X, y)  # round(0.5) = 0
+    assert all("val_accuracy" in record and "val_loss" in record for record in clf.history_)
+    best = max(clf.history_, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
+    assert clf.best_epoch_ == best["epoch"]
+
+
+def test_fixed_oscillators_are_simulated_once(monkeypatch):
+    """Readout-only training computes the features once, not per batch and epoch, and trains
+    to the same kind of model."""
+    X, y = rhythm_task(n=200)
+    calls, simulate = [], rrnsim.engines.discrete.simulate
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("record", True))
+        return simulate(*args, **kwargs)
+    monkeypatch.setattr(rrnsim.engines.discrete, "simulate", counting)
+    clf = small(train_recurrent=False, epochs=5).fit(X, y)
+    assert calls == [False]  # one streamed pass over X (one block), no recorded states
+    X_test, y_test = rhythm_task(seed=1)
+    assert clf.score(X_test, y_test) > 0.8
