@@ -6,16 +6,19 @@ __all__ = ["AdamW", "one_cycle_lr", "clip_grad_norm"]
 
 def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0,
                  final_div_factor=1e4):
-    """Learning rate at ``step`` of ``total_steps`` (cosine one-cycle, ``torch`` OneCycleLR's
-    defaults): from max_lr/div_factor up to max_lr over pct_start of the steps, then down to
-    max_lr/(div_factor*final_div_factor)."""
+    """Learning rate at ``step`` of ``total_steps``, as ``torch`` OneCycleLR (cosine, its
+    defaults): from max_lr/div_factor up to max_lr until step ``pct_start*total_steps - 1``,
+    then down to max_lr/(div_factor*final_div_factor) at the last step. In a schedule of fewer
+    than ``2/pct_start`` steps the rise ends before step 1 and the later steps fall partway
+    down the second phase, as torch's do."""
     initial = max_lr / div_factor
     final = initial / final_div_factor
-    warm = max(1.0, pct_start * total_steps - 1)
-    if step <= warm:
-        start, end, frac = initial, max_lr, step / warm
+    rise_end = pct_start * total_steps - 1
+    if step <= rise_end:
+        start, end, frac = initial, max_lr, step / rise_end if rise_end > 0 else 1.0
     else:
-        start, end, frac = max_lr, final, (step - warm) / max(1.0, total_steps - 1 - warm)
+        start, end = max_lr, final
+        frac = (step - rise_end) / max(total_steps - 1 - rise_end, 1e-12)
     return end + (start - end) * (1 + np.cos(np.pi * min(frac, 1.0))) / 2
 
 
