@@ -66,7 +66,12 @@ class BrianRRN:
     inputs : (n_samples, n_steps[, channels]) array or None
         Analog input ``u``; ``None`` for spike input only.
     substeps : int
-        Integration steps per sample interval (rk4).
+        Integration steps per sample interval (rk4). rk4's phase error grows with run length and
+        node frequency: over 10 s of white noise the golden network's 246 Hz node drifts to
+        3.7e-3 of its RMS from the exact discrete states at 20 substeps (152 Hz: 4e-4; the
+        others below 4e-5), and to 2.3e-4 at 40 (error ~ substeps**-4). With coupling, small
+        differences also grow by the network's own sensitivity: compare the engines on short
+        runs, and raise ``substeps`` for long runs of fast nodes.
 
     Attributes
     ----------
