@@ -24,9 +24,10 @@ from .specs import load_spec
 
 __all__ = ["RRNClassifier", "FEATURES"]
 
-#: Feature sets: the paper's mean A**2 per node, or log power plus phase-keeping window means
-#: (plus, with ``products``, the time-averaged products of neighbouring nodes' states).
-FEATURES = ("power", "phase")
+#: Feature sets: the paper's mean A**2 per node; log power plus phase-keeping window means
+#: (plus, with ``products``, the time-averaged products of neighbouring nodes' states); and
+#: those plus each node's resonance with its input.
+FEATURES = ("power", "phase", "resonance")
 _MAX_GRAD_NORM = 1.0
 _POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
 
@@ -44,17 +45,21 @@ class RRNClassifier:
     ----------
     spec : str
         Network spec name or TOML path (``rrnsim models`` lists them).
-    features : {"phase", "power"}
+    features : {"phase", "power", "resonance"}
         ``"power"``: the paper's feature, the mean over time of A**2 per node (K features).
         ``"phase"``: log power plus the mean of x and of its quadrature in ``windows`` consecutive
         windows (K*(1 + 2*windows) features): keeps the phase relative to the sequence start.
+        ``"resonance"``: the ``"phase"`` features plus each node's resonance with its input, the
+        means over time of ``g[n]*x[n-1]`` and ``g[n]*q[n-1]`` (g the node's input; 2K more
+        features): positive when the input arrives in step with the node's ongoing oscillation,
+        so for a spike train they measure its periodicity at each node's frequency.
     windows : int
-        Windows of the ``"phase"`` features.
+        Windows of the ``"phase"`` and ``"resonance"`` features.
     components : int or None
         Linear templates per class in the readout, combined by log-sum-exp (a mixture); ``None``
-        is 1 for ``"power"`` (the paper's linear readout) and 2 for ``"phase"``.
+        is 1 for ``"power"`` (the paper's linear readout) and 2 otherwise.
     products : int or None
-        With ``"phase"`` features, also the mean over time of the products of the state signals
+        With ``"phase"`` or ``"resonance"`` features, also the mean over time of the products of the state signals
         x and q of every pair of nodes at most ``products`` apart in node order
         (:mod:`rrnsim.engines.products`; 109 more features for 11 nodes and ``products=2``).
         More accurate (sequential MNIST, spike task); an epoch of sequential MNIST takes about
@@ -140,14 +145,18 @@ class RRNClassifier:
     # --- model pieces ---
     @property
     def _n_windows(self):
-        return int(self.windows) if self.features == "phase" else 0
+        return 0 if self.features == "power" else int(self.windows)
 
     @property
     def _products_band(self):
         """Band of the products features, or None (off; always off for "power")."""
-        if self.features != "phase" or self.products is None:
+        if self.features == "power" or self.products is None:
             return None
         return int(self.products)
+
+    @property
+    def _resonance(self):
+        return self.features == "resonance"
 
     @property
     def _n_components(self):
@@ -162,7 +171,7 @@ class RRNClassifier:
         count("batch_size", self.batch_size, minimum=2)  # batch statistics need two samples
         if self.seed is not None:  # None: fresh entropy, as numpy's default_rng(None)
             count("seed", self.seed, minimum=0)
-        if self.features == "phase":
+        if self.features != "power":
             count("windows", self.windows)
         if self.products is not None:
             count("products", self.products, minimum=0)
@@ -195,6 +204,8 @@ class RRNClassifier:
                  out["window_q"].reshape(n, -1)]
         if self._products_band is not None:
             parts.append(out["products"])
+        if self._resonance:
+            parts += [out["resonance_x"], out["resonance_q"]]
         return np.concatenate(parts, axis=1)
 
     def _scores(self, F, training):
@@ -228,7 +239,7 @@ class RRNClassifier:
         self.network_ = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
                             w_res=w_res, w_in=np.ones((K, n_channels)), coupling=spec.coupling)
         net = self.network_
-        n_features = K * (1 + 2 * self._n_windows)
+        n_features = K * (1 + 2 * self._n_windows + 2 * self._resonance)
         if self._products_band is not None:
             n_features += state_products.n_features(K, self._products_band)
         bn, self.bn_state_ = BatchNorm.init(n_features)
@@ -264,22 +275,30 @@ class RRNClassifier:
         w1, w2 = net.w1, net.w2
         out = discrete.simulate(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                 net.fs, record=True, record_gates=True, n_windows=self._n_windows,
-                                skip_silent=not self.train_nodes, products=self._products_band)
+                                skip_silent=not self.train_nodes, products=self._products_band,
+                                resonance=self._resonance)
         loss, grads, d_F = self._readout_gradients(self._summaries_to_features(out), y)
         K, W, n = net.n_nodes, self._n_windows, u.shape[0]
-        d_products = None
+        d = {}  # dL/d(summary), split in the order of _summaries_to_features
         if self.features == "power":
-            d_power, d_wx, d_wq = d_F, None, None
+            d["power"] = d_F
         else:
-            d_power = d_F[:, :K] / (out["power"] + _POWER_FLOOR)
-            d_wx = d_F[:, K:K + W * K].reshape(n, W, K)
-            d_wq = d_F[:, K + W * K:K + 2 * W * K].reshape(n, W, K)
+            sizes = {"power": K, "window_x": W * K, "window_q": W * K}
             if self._products_band is not None:
-                d_products = d_F[:, K + 2 * W * K:]
+                sizes["products"] = out["products"].shape[1]
+            if self._resonance:
+                sizes.update(resonance_x=K, resonance_q=K)
+            parts = np.split(d_F, np.cumsum(list(sizes.values()))[:-1], axis=1)
+            d = dict(zip(sizes, parts))
+            d["power"] = d["power"] / (out["power"] + _POWER_FLOOR)
+            d["window_x"] = d["window_x"].reshape(n, W, K)
+            d["window_q"] = d["window_q"].reshape(n, W, K)
         g_osc = discrete.backward(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
-                                  net.fs, out["states"], out["gates"], d_power, d_wx, d_wq,
-                                  nodes=self.train_nodes, products=self._products_band,
-                                  d_products=d_products)
+                                  net.fs, out["states"], out["gates"], d["power"],
+                                  d.get("window_x"), d.get("window_q"), nodes=self.train_nodes,
+                                  products=self._products_band, d_products=d.get("products"),
+                                  d_resonance_x=d.get("resonance_x"),
+                                  d_resonance_q=d.get("resonance_q"))
         if self.train_recurrent:
             grads["w_res"] = g_osc["w_res"] * (1 - np.eye(K))
         if self.train_input:
@@ -406,8 +425,8 @@ class RRNClassifier:
         """The features the readout sees, before normalisation: (samples, D) float64."""
         self._check_fitted()
         X = as_input(X, self.n_channels_)
-        return self._summaries_to_features(self.network_.summaries(X, self._n_windows,
-                                                                   self._products_band))
+        return self._summaries_to_features(self.network_.summaries(
+            X, self._n_windows, self._products_band, self._resonance))
 
     def decision_function(self, X):
         """Class scores (logits), (samples, classes)."""

@@ -449,12 +449,14 @@ def build_parser():
                    help="training samples (default: spikes 1000; smnist all)")
     p.add_argument("--out", default="model.npz", help="model file to write (default: %(default)s)")
     p.add_argument("--features", choices=FEATURES, default=_FIT["features"],
-                   help="readout features; power is the paper's (default: %(default)s)")
+                   help="readout features: power is the paper's; phase adds window means of the "
+                        "states; resonance adds each node's resonance with the input to those "
+                        "(default: %(default)s)")
     p.add_argument("--windows", type=_COUNT, default=_FIT["windows"],
-                   help="windows of the phase features (default: %(default)s)")
+                   help="windows of the phase and resonance features (default: %(default)s)")
     p.add_argument("--components", type=_COUNT,
-                   help="readout mixture components (default: 1 with power features, 2 with "
-                        "phase)")
+                   help="readout mixture components (default: 1 with power features, 2 "
+                        "otherwise)")
     p.add_argument("--products", type=_NATURAL, metavar="BAND",
                    help="add the mean products of the states of nodes at most BAND apart, e.g. "
                         "2: more accurate, about 2.5x slower per batch (default: none)")

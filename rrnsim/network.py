@@ -154,7 +154,7 @@ class RRN:
             return None
         return self.noise * rng.standard_normal((n_batch, n_time, self.n_nodes))
 
-    def _blocks(self, X, record, n_windows=0, products=None):
+    def _blocks(self, X, record, n_windows=0, products=None, resonance=False):
         """Run the discrete engine block by block over the batch; yield its output dicts."""
         X = as_input(X, self.w_in.shape[1])
         n_windows = count("n_windows", n_windows, minimum=0)
@@ -169,7 +169,7 @@ class RRN:
             yield discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling, omega_p,
                                     beta_p, self.fs, noise=noise, record=record,
                                     n_windows=n_windows, skip_silent=not record,
-                                    products=products)
+                                    products=products, resonance=bool(resonance))
 
     def run(self, X, engine="discrete", **engine_options):
         """Node states driven by inputs ``X`` (batch, time[, channels]).
@@ -201,7 +201,7 @@ class RRN:
         """
         return self.summaries(X)["power"]
 
-    def summaries(self, X, n_windows=0, products=None):
+    def summaries(self, X, n_windows=0, products=None, resonance=False):
         """Streamed summaries of the states (discrete engine), without keeping the states.
 
         Returns a dict: ``power`` (batch, K), the paper's mean A**2; with ``n_windows`` > 0 also
@@ -209,9 +209,14 @@ class RRN:
         ``q = (v + beta_p*x)/omega_p`` in consecutive equal windows of the run — they keep the
         phase that the power discards; with ``products`` (an int band) also ``products``
         (batch, F): the mean products of the x and q of nodes at most ``products`` apart in node
-        order (:mod:`rrnsim.engines.products`).
+        order (:mod:`rrnsim.engines.products`); with ``resonance`` also ``resonance_x`` and
+        ``resonance_q`` (batch, K): the means over time of ``g[n]*x[n-1]`` and ``g[n]*q[n-1]``,
+        g = W_in @ u the node's input. For a spike train they sample each node's oscillation at
+        the spike times: positive when spikes arrive in step with the rhythm that earlier spikes
+        set up, so they measure the train's periodicity at each node's frequency.
         """
-        blocks = list(self._blocks(X, record=False, n_windows=n_windows, products=products))
+        blocks = list(self._blocks(X, record=False, n_windows=n_windows, products=products,
+                                   resonance=resonance))
         return {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
 
     def n_parameters(self, n_classes=10):

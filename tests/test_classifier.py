@@ -23,7 +23,7 @@ def small(**kwargs):
     return RRNClassifier(**options)
 
 
-@pytest.mark.parametrize("features", ["power", "phase"])
+@pytest.mark.parametrize("features", ["power", "phase", "resonance"])
 def test_fit_predict_score_on_a_rhythm_task(features):
     X, y = rhythm_task(n=400)
     clf = small(features=features, epochs=20).fit(X, y)
@@ -34,6 +34,20 @@ def test_fit_predict_score_on_a_rhythm_task(features):
     assert clf.score(X_test, y_test) > 0.8  # chance is 0.5
     assert np.array_equal(clf.predict(X_test), clf.classes_[proba.argmax(axis=1)])
     assert len(clf.history_) == 20 and 1 <= clf.best_epoch_ <= 20
+
+
+def test_resonance_features_are_the_phase_features_and_two_per_node():
+    X, y = rhythm_task(n=100)
+    fixed = dict(epochs=1, train_recurrent=False)    # the same network for both
+    F_phase = small(features="phase", **fixed).fit(X, y).transform(X)
+    clf = small(features="resonance", **fixed).fit(X, y)
+    F = clf.transform(X)
+    K = clf.network_.n_nodes
+    assert F.shape == (100, F_phase.shape[1] + 2 * K)
+    np.testing.assert_array_equal(F[:, :F_phase.shape[1]], F_phase)
+    summaries = clf.network_.summaries(X, resonance=True)   # no windows: other stretches
+    np.testing.assert_allclose(F[:, -2 * K:], np.concatenate(
+        [summaries["resonance_x"], summaries["resonance_q"]], axis=1), rtol=1e-9)
 
 
 def test_products_features_and_readout_refit():

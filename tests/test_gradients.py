@@ -38,7 +38,8 @@ def central_difference(loss, p, idx, h):
 
 
 @pytest.mark.parametrize("train_nodes", [True, False])
-@pytest.mark.parametrize("features, products", [("power", None), ("phase", None), ("phase", 1)])
+@pytest.mark.parametrize("features, products", [("power", None), ("phase", None), ("phase", 1),
+                                                ("resonance", None), ("resonance", 1)])
 def test_every_gradient_matches_finite_differences(features, products, train_nodes):
     clf, u, y = small_problem(features, train_nodes, products)
     _, grads = clf._gradients(u, y)
@@ -69,8 +70,8 @@ def test_every_gradient_matches_finite_differences(features, products, train_nod
 @pytest.mark.parametrize("max_stretch", [None, 5])
 def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, monkeypatch):
     """Summaries and W_in/W_res gradients with input-free stretches crossed in closed form equal
-    those of stepping through them, on random small networks, inputs, windows, products bands
-    and couplings; also with stretches cut every 5 steps (as long runs are, every 4096)."""
+    those of stepping through them, on random small networks, inputs, windows, products bands,
+    resonance summaries and couplings; also with stretches cut every 5 steps (as long runs are, every 4096)."""
     from rrnsim import RRN
     from rrnsim.engines import discrete
     if max_stretch:
@@ -88,17 +89,20 @@ def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, mo
         if max_stretch:
             W = case % 2    # no or one window: stretches longer than the cap
         band = [None, 0, 1, 2, 5][case % 5]
+        resonance = case % 3 != 0
         omega_p, beta_p = net.paper_constants
         args = (u, net.w_in, net.w1, net.w2, net.w_res, net.coupling, omega_p, beta_p, net.fs)
         stepped, skipped = (discrete.simulate(*args, record_gates=True, n_windows=W, skip_silent=skip,
-                                              products=band)
+                                              products=band, resonance=resonance)
                             for skip in (False, True))
-        for key in ("power", "window_x", "window_q", "products"):
+        for key in ("power", "window_x", "window_q", "products", "resonance_x", "resonance_q"):
             np.testing.assert_allclose(skipped.get(key, 0), stepped.get(key, 0), rtol=1e-9,
                                        atol=1e-11 * np.abs(stepped.get(key, 0)).max())
         d = [rng.normal(size=(B, K)), rng.normal(size=(B, W, K)), rng.normal(size=(B, W, K))]
         options = {"products": band,
                    "d_products": None if band is None else rng.normal(size=stepped["products"].shape)}
+        if resonance:
+            options.update(d_resonance_x=rng.normal(size=(B, K)), d_resonance_q=rng.normal(size=(B, K)))
         full = discrete.backward(*args, stepped["states"], stepped["gates"], *d, nodes=True, **options)
         fast = discrete.backward(*args, skipped["states"], skipped["gates"], *d, nodes=False,
                                  **options)
@@ -130,3 +134,24 @@ def test_products_are_the_mean_products_of_the_recorded_signals(noise):
     got = net.summaries(u, n_windows=2, products=2)["products"]
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11 * np.abs(expected).max())
     assert products.n_features(K, None) == 0 and products.n_features(K, 10) == products.n_features(K, 4)
+
+
+def test_resonance_is_the_mean_input_times_the_previous_signals():
+    """``RRN.summaries`` resonance (closed-form stretches) equals its definition, the means over
+    time of g[n]*x[n-1] and g[n]*q[n-1] with g = W_in @ u, from the recorded states."""
+    from rrnsim import RRN
+    from rrnsim.engines import discrete
+    rng = np.random.default_rng(2)
+    K, T = 4, 50
+    net = RRN([5.0, 12.0, 30.0, 70.0], radius=0.97, w_in=rng.normal(size=(K, 2)),
+              w_res=rng.normal(0, 0.3, (K, K)) * (1 - np.eye(K)))
+    u = rng.random((3, T, 2)) * (rng.random((3, T, 1)) < 0.3)
+    x = net.run(u).x
+    a, c = discrete.quadrature_coefficients(*net.paper_constants, net.fs)
+    x_before = np.concatenate([np.zeros((3, 1, K)), x[:, :-1]], axis=1)               # x[n-1]
+    q_before = a * x_before - c * np.concatenate([np.zeros((3, 2, K)), x[:, :-2]], axis=1)
+    g = u @ net.w_in.T
+    got = net.summaries(u, resonance=True)
+    np.testing.assert_allclose(got["resonance_x"], (g * x_before).mean(axis=1), rtol=1e-9)
+    np.testing.assert_allclose(got["resonance_q"], (g * q_before).mean(axis=1), rtol=1e-9)
+    assert "resonance_x" not in net.summaries(u)

@@ -9,7 +9,10 @@ Per step n, for each sample (DESIGN.md, "The paper's formulation"):
     x[n]     = w1*x[n-1] + w2*x[n-2] + drive[n]
 
 starting at rest (x[-1] = x[-2] = 0). The paper's feature is the mean over all T steps of
-``A**2 = x**2 + ((v + beta_p*x)/omega_p)**2`` with ``v[n] = (x[n] - x[n-1])*fs``.
+``A**2 = x**2 + ((v + beta_p*x)/omega_p)**2`` with ``v[n] = (x[n] - x[n-1])*fs``. The optional
+resonance summaries are the means over all T steps of ``g[n]*x[n-1]`` and ``g[n]*q[n-1]``
+(q the quadrature, below): how far the input arrives in step with each node's ongoing
+oscillation. They are zero on input-free steps, so the closed forms below leave them alone.
 Samples run in parallel; each keeps O(K) state, so features never build a (batch, time, node) array.
 
 Without input (u[n] = 0) and without noise, a step is linear in the state (x[n-1], x[n-2]):
@@ -151,11 +154,12 @@ def _gates(coupling, x1, x2, g, omega_p, beta_p, fs, out):
 @njit(parallel=True, cache=True)
 def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, window_of, n_windows,
               max_stretch, prod_index, run_prod, skip, states, gates, power, window_x, window_q,
-              products):
+              products, resonance_x, resonance_q):
     n_batch, n_time, _ = u.shape
     n_node = w1.shape[0]
     record = states.shape[0] > 0
     record_gates = gates.shape[0] > 0
+    resonance = resonance_x.shape[0] > 0
     noisy = noise.shape[0] > 0
     skip = skip and not noisy and coupling != 2    # only then is an input-free step drive-free
     inv_omega_p = 1.0 / omega_p     # a multiply per step instead of a division
@@ -173,6 +177,8 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
         sum_q = np.zeros(n_node)
         signals = np.zeros((n_node, 2))     # x and q at this step, or Y at a stretch's start
         acc_prod = np.zeros(n_prod)
+        acc_rx = np.zeros(n_node)   # sums of g[n]*x[n-1] and g[n]*q[n-1]
+        acc_rq = np.zeros(n_node)
         n = 0
         while n < n_time:
             silent = _silent(u, b, n)
@@ -211,6 +217,10 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
                     _gates(coupling, x1, x2, g, omega_p, beta_p, fs, gate)
                     if record_gates:
                         gates[b, n, :] = gate   # read back only where there is input
+                if resonance and not silent:
+                    for k in range(n_node):
+                        acc_rx[k] += g[k] * x1[k]
+                        acc_rq[k] += g[k] * (a[k] * x1[k] - c[k] * x2[k])
                 for k in range(n_node):
                     drive = g[k]
                     if couple:
@@ -242,12 +252,16 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
             power[b, k] = acc[k] / n_time
         for i in range(n_prod):
             products[b, i] = acc_prod[i] / n_time
+        if resonance:
+            for k in range(n_node):
+                resonance_x[b, k] = acc_rx[k] / n_time
+                resonance_q[b, k] = acc_rq[k] / n_time
 
 
 @njit(parallel=True, cache=True)
 def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, window_len,
               max_stretch, prod_index, run_prod, nodes, d_power, d_window_x, d_window_q,
-              d_products, g_w_in, g_w1, g_w2, g_w_res, g_a, g_c):
+              d_products, d_resonance_x, d_resonance_q, g_w_in, g_w1, g_w2, g_w_res, g_a, g_c):
     """Adjoint of :func:`_simulate` (gated or no coupling) for one batch; per-sample gradients.
 
     ``a, c``: the quadrature q[n] = a*x[n] - c*x[n-1] (a = (fs + beta_p)/omega_p, c = fs/omega_p).
@@ -260,6 +274,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
     n_node = w1.shape[0]
     n_windows = window_len.shape[0]
     n_prod = prod_index.shape[0]
+    resonance = d_resonance_x.shape[0] > 0
     _, _, run_step, run_back, run_back_const = _silent_propagators(
         w1, w2, a, c, 0 if nodes else max_stretch)
     for b in prange(n_batch):
@@ -267,6 +282,9 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
         lam_x = np.zeros(n_node)
         lam_p = np.zeros(n_node)
         carry = np.zeros(n_node)    # dL/dx[n] through gate[n+1] = tanh(x[n]*g[n+1])
+        carry_q = np.zeros(n_node)  # dL/dq[n] through the resonance summaries' g[n+1]*q[n]
+        d_res_x = d_resonance_x[b] / n_time if resonance else np.zeros(n_node)
+        d_res_q = d_resonance_q[b] / n_time if resonance else np.zeros(n_node)
         d = np.empty(n_node)        # dL/d drive[n] = dL/dx[n]
         g = np.empty(n_node)
         s = np.empty(n_node)
@@ -309,9 +327,9 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                 for k in range(n_node):
                     p = states[b, start - 1, k] if start >= 1 else 0.0
                     r = states[b, start - 2, k] if start >= 2 else 0.0
-                    # adjoint arriving from step n+1: M' lam + (carry, 0)
-                    psi0 = w1[k] * lam_x[k] + lam_p[k] + carry[k]
-                    psi1 = w2[k] * lam_x[k]
+                    # adjoint arriving from step n+1: M' lam + (carry, 0) + (a, -c)*carry_q
+                    psi0 = w1[k] * lam_x[k] + lam_p[k] + carry[k] + a[k] * carry_q[k]
+                    psi1 = w2[k] * lam_x[k] - c[k] * carry_q[k]
                     f0 = dwx[w, k] + a[k] * dwq[w, k]   # the window means' gradient
                     f1 = -c[k] * dwq[w, k]
                     lam_x[k] = (scale[k] * (run_back[k, m, 0, 0] * p + run_back[k, m, 0, 1] * r)
@@ -323,6 +341,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                                 + run_step[k, m - 1, 0, 1] * psi0 + run_step[k, m - 1, 1, 1] * psi1
                                 + d_signals[k, 1])
                     carry[k] = 0.0
+                    carry_q[k] = 0.0
                 n = start - 1
                 continue
             x = states[b, n]
@@ -338,9 +357,10 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                     d_signals[k, sk] += d_prod[i] * signals[l, sl]
                     d_signals[l, sl] += d_prod[i] * signals[k, sk]
             for k in range(n_node):
-                # dL/dq[n] and dL/dx[n] from the power (x**2 + q**2), the window means and the
-                # products
-                dq_k = scale[k] * (a[k] * x[k] - c[k] * xm1[k]) + dwq[w, k] + d_signals[k, 1]
+                # dL/dq[n] and dL/dx[n] from the power (x**2 + q**2), the window means, the
+                # products and the resonance summaries
+                dq_k = (scale[k] * (a[k] * x[k] - c[k] * xm1[k]) + dwq[w, k] + d_signals[k, 1]
+                        + carry_q[k])
                 d_k = (scale[k] * x[k] + dwx[w, k] + d_signals[k, 0] + a[k] * dq_k
                        + w1[k] * lam_x[k] + lam_p[k] + carry[k])
                 lam_p[k] = w2[k] * lam_x[k] - c[k] * dq_k
@@ -357,8 +377,16 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
             if silent:
                 for j in range(n_node):
                     carry[j] = 0.0
+                    carry_q[j] = 0.0
             else:
                 _node_input(w_in, u, b, n, g)
+                if resonance:   # g[n]*x[n-1] and g[n]*q[n-1]: through g, x[n-1] and q[n-1]
+                    xm2 = states[b, n - 2] if n >= 2 else zero
+                    for j in range(n_node):
+                        dg = d_res_x[j] * xm1[j] + d_res_q[j] * (a[j] * xm1[j] - c[j] * xm2[j])
+                        for ch in range(n_chan):
+                            gwi[j, ch] += dg * u[b, n, ch]
+
                 if coupling == 1:
                     for j in range(n_node):
                         acc = 0.0
@@ -370,13 +398,15 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                             gwr[k, j] += d[k] * gates[b, n, j]
                     for j in range(n_node):
                         slope = s[j] * (1.0 - gates[b, n, j] ** 2)
-                        carry[j] = slope * g[j]
+                        carry[j] = slope * g[j] + d_res_x[j] * g[j]
+                        carry_q[j] = d_res_q[j] * g[j]
                         dg = d[j] + slope * xm1[j]
                         for ch in range(n_chan):
                             gwi[j, ch] += dg * u[b, n, ch]
                 else:
                     for j in range(n_node):
-                        carry[j] = 0.0
+                        carry[j] = d_res_x[j] * g[j]
+                        carry_q[j] = d_res_q[j] * g[j]
                         for ch in range(n_chan):
                             gwi[j, ch] += d[j] * u[b, n, ch]
             n -= 1
@@ -411,7 +441,7 @@ def window_index(n_time, n_windows):
 
 
 def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, record=True,
-             n_windows=0, record_gates=False, skip_silent=False, products=None):
+             n_windows=0, record_gates=False, skip_silent=False, products=None, resonance=False):
     """Run the recursion on one block of samples.
 
     Parameters
@@ -430,13 +460,16 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
         enough for :func:`backward` with ``nodes=False``, not for reading.
     products : int or None — also return the mean products of the x and q of nodes at most
         ``products`` apart (:mod:`rrnsim.engines.products`)
+    resonance : bool — also return the means over time of ``g[n]*x[n-1]`` and ``g[n]*q[n-1]``
+        per node (g = W_in @ u, the node's input)
 
     Returns
     -------
     dict with ``power`` (batch, K): the paper's mean A**2 = mean(x**2 + q**2) per node;
     ``states`` (batch, time, K) when ``record``; ``gates`` (batch, time, K) when ``record_gates``;
     ``window_x``, ``window_q`` (batch, n_windows, K) when ``n_windows`` > 0; ``products``
-    (batch, F) when ``products`` is not None.
+    (batch, F) when ``products`` is not None; ``resonance_x``, ``resonance_q`` (batch, K) when
+    ``resonance``.
     """
     n_batch, n_time, _ = u.shape
     n_node = len(w1)
@@ -451,12 +484,15 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
            "states": np.empty((n_batch, n_time, n_node) if record else (0, 0, 0)),
            "gates": np.empty((n_batch, n_time, n_node) if record_gates else (0, 0, 0)),
            "window_x": np.zeros((n_batch, n_windows, n_node)),
-           "window_q": np.zeros((n_batch, n_windows, n_node))}
+           "window_q": np.zeros((n_batch, n_windows, n_node)),
+           "resonance_x": np.empty((n_batch if resonance else 0, n_node)),
+           "resonance_q": np.empty((n_batch if resonance else 0, n_node))}
     _simulate(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling],
               np.empty((0, 0, 0)) if noise is None else noise, omega_p, beta_p, float(fs),
               window_of, n_windows, max_stretch, prod_index, run_prod, skip_silent, out["states"],
-              out["gates"], out["power"], out["window_x"], out["window_q"], out["products"])
+              out["gates"], out["power"], out["window_x"], out["window_q"], out["products"],
+              out["resonance_x"], out["resonance_q"])
     if n_windows:
         out["window_x"] /= window_len[:, None]
         out["window_q"] /= window_len[:, None]
@@ -464,6 +500,8 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
         del out["window_x"], out["window_q"]
     if products is None:
         del out["products"]
+    if not resonance:
+        del out["resonance_x"], out["resonance_q"]
     if not record:
         del out["states"]
     if not record_gates:
@@ -472,12 +510,13 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
 
 
 def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gates, d_power,
-             d_window_x=None, d_window_q=None, nodes=True, products=None, d_products=None):
+             d_window_x=None, d_window_q=None, nodes=True, products=None, d_products=None,
+             d_resonance_x=None, d_resonance_q=None):
     """Gradients of a loss through :func:`simulate` (coupling "gated" or "none", no noise).
 
     ``d_power`` (batch, K) and optionally ``d_window_x``, ``d_window_q`` (batch, W, K) and, with
-    the band ``products``, ``d_products`` (batch, F) are the loss's derivatives with respect to
-    those outputs. Returns a dict of gradients summed over
+    the band ``products``, ``d_products`` (batch, F), and ``d_resonance_x``, ``d_resonance_q``
+    (batch, K) are the loss's derivatives with respect to those outputs. Returns a dict of gradients summed over
     the batch: ``w_in`` (K, C), ``w_res`` (K, K) (diagonal included: mask it if it is fixed),
     and with ``nodes`` ``w1``, ``w2`` (K,) — through the recursion and through omega_p, beta_p
     of the features. ``nodes`` needs every state (``simulate(..., skip_silent=False)``);
@@ -497,6 +536,10 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
     if d_products.shape != (n_batch, len(prod_index)):
         raise ValueError(f"d_products must have shape {(n_batch, len(prod_index))} for products="
                          f"{products}, got {d_products.shape}")
+    if (d_resonance_x is None) != (d_resonance_q is None):
+        raise ValueError("give both d_resonance_x and d_resonance_q, or neither")
+    if d_resonance_x is None:
+        d_resonance_x = d_resonance_q = np.zeros((0, K))
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
     max_stretch = _longest_stretch(window_len, n_time)
     run_prod = stretch_tables(w1, w2, a, c, prod_index, 0 if nodes else max_stretch)
@@ -508,6 +551,8 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
               gates, window_of, window_len, max_stretch, prod_index, run_prod, bool(nodes),
               np.ascontiguousarray(d_power), np.ascontiguousarray(d_window_x),
               np.ascontiguousarray(d_window_q), np.ascontiguousarray(d_products, dtype=np.float64),
+              np.ascontiguousarray(d_resonance_x, dtype=np.float64),
+              np.ascontiguousarray(d_resonance_q, dtype=np.float64),
               g["w_in"], g["w1"], g["w2"], g["w_res"], g["a"], g["c"])
     g = {k: v.sum(axis=0) for k, v in g.items()}
     if not nodes:
