@@ -16,10 +16,12 @@ from rrnsim.classifier import RRNClassifier
 from rrnsim.data import load_mnist
 
 #: Named runs: the paper's model (its features and readout, the reference's learning rate),
-#: rrnsim's default classifier, and the default with the optional products features and refit.
+#: rrnsim's default classifier, the default before the resonance features (``phase``), and the
+#: default with the optional products features and refit.
 RUNS = {
     "paper": dict(features="power", lr=3e-3),
     "default": dict(),
+    "phase": dict(features="phase"),
     "products": dict(windows=4, products=2, refit_alpha=100.0),
 }
 

@@ -4,8 +4,10 @@ The paper's task (``rrnsim.data.spike_task``; the same seeds as ``spike_study.py
 feature sets, each read out by a mixture of linear templates (``MixtureReadout``, the
 classifier's readout) fitted to convergence by L-BFGS with a ridge penalty, best of two starts:
 
-- ``golden RRN``: the golden network's summaries with W_res = 0 (log mean A**2 and the means of x
-  and q in 2 windows per node: the default classifier's features before training);
+- ``golden RRN (phase)``: the golden network's summaries with W_res = 0 (log mean A**2 and the
+  means of x and q in 2 windows per node: ``features="phase"`` before training);
+- ``golden RRN (resonance)``: those and each node's resonance with the input (the means of
+  g[n]*x[n-1] and g[n]*q[n-1]: the default classifier's features before training);
 - ``Fourier 10-50 Hz / 2 Hz``: the Fourier coefficients of each train at 10, 12, ..., 50 Hz with
   phase zero at the trial start, plus the spike count: linear features that span the signal
   (the rate is 100*(1 + sin(2*pi*f*t)), f uniform in 10-50 Hz);
@@ -29,12 +31,15 @@ from rrnsim.observer import IdealObserver
 from rrnsim.readout import MixtureReadout, cross_entropy, ridge_refit
 
 
-def golden_features(X):
-    """(n, 55): log power and 2-window means of x and q of the uncoupled golden network."""
-    out = RRN.from_spec("golden").summaries(X, n_windows=2)
+def golden_features(X, resonance=False):
+    """(n, 55): log power and 2-window means of x and q of the uncoupled golden network; with
+    ``resonance`` (n, 77): also each node's resonance with the input."""
+    out = RRN.from_spec("golden").summaries(X, n_windows=2, resonance=resonance)
     n = X.shape[0]
-    return np.concatenate([np.log(out["power"]), out["window_x"].reshape(n, -1),
-                           out["window_q"].reshape(n, -1)], axis=1)
+    parts = [np.log(out["power"]), out["window_x"].reshape(n, -1), out["window_q"].reshape(n, -1)]
+    if resonance:
+        parts += [out["resonance_x"], out["resonance_q"]]
+    return np.concatenate(parts, axis=1)
 
 
 def fourier_features(frequencies, fs=1000.0):
@@ -47,7 +52,8 @@ def fourier_features(frequencies, fs=1000.0):
 
 
 FEATURE_SETS = {
-    "golden RRN": golden_features,
+    "golden RRN (phase)": golden_features,
+    "golden RRN (resonance)": lambda X: golden_features(X, resonance=True),
     "Fourier at golden f": fourier_features(RRN.from_spec("golden").frequencies),
     "Fourier 10-50 Hz / 4 Hz": fourier_features(np.arange(10.0, 50.5, 4.0)),
     "Fourier 10-50 Hz / 2 Hz": fourier_features(np.arange(10.0, 50.5, 2.0)),

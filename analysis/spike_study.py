@@ -21,6 +21,9 @@ from rrnsim import IdealObserver, RRNClassifier
 from rrnsim.data import bands_task, bin_block, spike_task
 
 MODELS = {"default": {}, "paper": {"features": "power", "lr": 3e-3},
+          "phase": {"features": "phase"},
+          "refit": {"components": 1, "refit_alpha": 3.0},
+          "fixed-refit": {"components": 1, "refit_alpha": 3.0, "train_recurrent": False},
           "products": {"windows": 4, "products": 2, "refit_alpha": 100.0}}
 
 

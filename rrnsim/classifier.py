@@ -2,8 +2,10 @@
 
 The model (DESIGN.md): oscillator network -> per-node summaries of its states -> batch-norm-style
 normalisation (learned scale and shift) -> softmax readout. ``features="power"`` with one readout
-component is the paper's model exactly; the default ``features="phase"`` adds the phase-keeping
-window means of x and of its quadrature, and a mixture readout that combines them non-linearly.
+component is the paper's model exactly; the default ``features="resonance"`` adds the
+phase-keeping window means of x and of its quadrature, each node's resonance with its input
+(second-order: whether the input arrives in step with the node's oscillation), and a mixture
+readout that combines them non-linearly.
 """
 import functools
 import inspect
@@ -98,7 +100,7 @@ class RRNClassifier:
     n_channels_, n_parameters_
     """
 
-    def __init__(self, spec="golden", features="phase", windows=2, components=None,
+    def __init__(self, spec="golden", features="resonance", windows=2, components=None,
                  products=None, refit_alpha=None,
                  train_recurrent=True, train_input=False, train_nodes=False, epochs=30,
                  batch_size=128, lr=3e-3, weight_decay=1e-2, label_smoothing=0.0,

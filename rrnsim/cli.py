@@ -142,8 +142,9 @@ def _cmd_models(args):
         print(f"{'':<26}{freqs}" + (f"  [dropped: {dropped}]" if dropped else ""))
     print(f"parameters: the paper's classifier with {args.classes} classes (W_res off-diagonal + "
           "normalisation scale/shift + linear readout):\n  RRNClassifier(features=\"power\"). "
-          "rrnsim's default, RRNClassifier(), adds phase-keeping window features and a mixture "
-          "readout;\n  its count is printed by rrnsim train and stored in the model file.")
+          "rrnsim's default, RRNClassifier(), adds phase-keeping window features, each node's "
+          "resonance with\n  its input and a mixture readout; its count is printed by rrnsim train "
+          "and stored in the model file.")
 
 
 def _cmd_simulate(args):

@@ -110,7 +110,7 @@ def test_readout_only_keeps_oscillators_fixed():
     clf = small(train_recurrent=False, w_res_init=0.05).fit(X, y)
     first = small(train_recurrent=False, w_res_init=0.05, epochs=1).fit(X, y)
     np.testing.assert_array_equal(clf.network_.w_res, first.network_.w_res)
-    n_features = 5 * (1 + 2 * 2)  # log power + 2 windows of x and quadrature, 5 nodes
+    n_features = 5 * (1 + 2 * 2 + 2)  # log power, 2 windows of x and q, resonance; 5 nodes
     assert clf.n_parameters_ == 2 * n_features + 2 * 2 * (n_features + 1)  # norm + readout
 
 

@@ -217,12 +217,11 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
                     _gates(coupling, x1, x2, g, omega_p, beta_p, fs, gate)
                     if record_gates:
                         gates[b, n, :] = gate   # read back only where there is input
-                if resonance and not silent:
-                    for k in range(n_node):
-                        acc_rx[k] += g[k] * x1[k]
-                        acc_rq[k] += g[k] * (a[k] * x1[k] - c[k] * x2[k])
                 for k in range(n_node):
                     drive = g[k]
+                    if resonance:   # g[n]*x[n-1] and g[n]*q[n-1] (0 on input-free steps)
+                        acc_rx[k] += drive * x1[k]
+                        acc_rq[k] += drive * (a[k] * x1[k] - c[k] * x2[k])
                     if couple:
                         for j in range(n_node):
                             drive += w_res[k, j] * gate[j]
