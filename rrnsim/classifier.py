@@ -61,8 +61,8 @@ class RRNClassifier:
         Linear templates per class in the readout, combined by log-sum-exp (a mixture); ``None``
         is 1 for ``"power"`` (the paper's linear readout) and 2 otherwise.
     products : int or None
-        With ``"phase"`` or ``"resonance"`` features, also the mean over time of the products of the state signals
-        x and q of every pair of nodes at most ``products`` apart in node order
+        With ``"phase"`` or ``"resonance"`` features, also the mean over time of the products of
+        the state signals x and q of every pair of nodes at most ``products`` apart in node order
         (:mod:`rrnsim.engines.products`; 109 more features for 11 nodes and ``products=2``).
         More accurate (sequential MNIST, spike task); an epoch of sequential MNIST takes about
         2.5x as long. ``None``: none.

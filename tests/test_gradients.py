@@ -71,7 +71,8 @@ def test_every_gradient_matches_finite_differences(features, products, train_nod
 def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, monkeypatch):
     """Summaries and W_in/W_res gradients with input-free stretches crossed in closed form equal
     those of stepping through them, on random small networks, inputs, windows, products bands,
-    resonance summaries and couplings; also with stretches cut every 5 steps (as long runs are, every 4096)."""
+    resonance summaries and couplings; also with stretches cut every 5 steps (as long runs are,
+    every 4096)."""
     from rrnsim import RRN
     from rrnsim.engines import discrete
     if max_stretch:
@@ -102,7 +103,8 @@ def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, mo
         options = {"products": band,
                    "d_products": None if band is None else rng.normal(size=stepped["products"].shape)}
         if resonance:
-            options.update(d_resonance_x=rng.normal(size=(B, K)), d_resonance_q=rng.normal(size=(B, K)))
+            options.update(d_resonance_x=rng.normal(size=(B, K)),
+                           d_resonance_q=rng.normal(size=(B, K)))
         full = discrete.backward(*args, stepped["states"], stepped["gates"], *d, nodes=True, **options)
         fast = discrete.backward(*args, skipped["states"], skipped["gates"], *d, nodes=False,
                                  **options)
@@ -155,3 +157,19 @@ def test_resonance_is_the_mean_input_times_the_previous_signals():
     np.testing.assert_allclose(got["resonance_x"], (g * x_before).mean(axis=1), rtol=1e-9)
     np.testing.assert_allclose(got["resonance_q"], (g * q_before).mean(axis=1), rtol=1e-9)
     assert "resonance_x" not in net.summaries(u)
+
+
+def test_backward_refuses_resonance_derivatives_of_the_wrong_shape():
+    from rrnsim import RRN
+    from rrnsim.engines import discrete
+    net = RRN([5.0, 12.0, 30.0])
+    u = np.ones((4, 10, 1))
+    args = (u, net.w_in, net.w1, net.w2, net.w_res, net.coupling, *net.paper_constants, net.fs)
+    out = discrete.simulate(*args, record_gates=True, resonance=True)
+    for shape in [(1, 3), (4, 2)]:
+        with pytest.raises(ValueError, match=r"shape \(4, 3\)"):
+            discrete.backward(*args, out["states"], out["gates"], np.zeros((4, 3)),
+                              d_resonance_x=np.zeros(shape), d_resonance_q=np.zeros(shape))
+    with pytest.raises(ValueError, match="both"):
+        discrete.backward(*args, out["states"], out["gates"], np.zeros((4, 3)),
+                          d_resonance_x=np.zeros((4, 3)))

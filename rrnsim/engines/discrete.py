@@ -284,6 +284,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
         carry_q = np.zeros(n_node)  # dL/dq[n] through the resonance summaries' g[n+1]*q[n]
         d_res_x = d_resonance_x[b] / n_time if resonance else np.zeros(n_node)
         d_res_q = d_resonance_q[b] / n_time if resonance else np.zeros(n_node)
+        dg_res = np.zeros(n_node)   # dL/dg[n] through the resonance summaries
         d = np.empty(n_node)        # dL/d drive[n] = dL/dx[n]
         g = np.empty(n_node)
         s = np.empty(n_node)
@@ -366,8 +367,8 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                 lam_x[k] = d_k
                 d[k] = d_k
                 dq[k] = dq_k
+            xm2 = states[b, n - 2] if n >= 2 else zero     # read with nodes or resonance
             if nodes:
-                xm2 = states[b, n - 2] if n >= 2 else zero
                 for k in range(n_node):
                     ga[k] += dq[k] * x[k]
                     gc[k] -= dq[k] * xm1[k]
@@ -379,13 +380,10 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                     carry_q[j] = 0.0
             else:
                 _node_input(w_in, u, b, n, g)
-                if resonance:   # g[n]*x[n-1] and g[n]*q[n-1]: through g, x[n-1] and q[n-1]
-                    xm2 = states[b, n - 2] if n >= 2 else zero
+                if resonance:   # g[n]*x[n-1] and g[n]*q[n-1] through g (x[n-1], q[n-1]: carry)
                     for j in range(n_node):
-                        dg = d_res_x[j] * xm1[j] + d_res_q[j] * (a[j] * xm1[j] - c[j] * xm2[j])
-                        for ch in range(n_chan):
-                            gwi[j, ch] += dg * u[b, n, ch]
-
+                        dg_res[j] = (d_res_x[j] * xm1[j]
+                                     + d_res_q[j] * (a[j] * xm1[j] - c[j] * xm2[j]))
                 if coupling == 1:
                     for j in range(n_node):
                         acc = 0.0
@@ -399,7 +397,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                         slope = s[j] * (1.0 - gates[b, n, j] ** 2)
                         carry[j] = slope * g[j] + d_res_x[j] * g[j]
                         carry_q[j] = d_res_q[j] * g[j]
-                        dg = d[j] + slope * xm1[j]
+                        dg = d[j] + slope * xm1[j] + dg_res[j]
                         for ch in range(n_chan):
                             gwi[j, ch] += dg * u[b, n, ch]
                 else:
@@ -407,7 +405,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                         carry[j] = d_res_x[j] * g[j]
                         carry_q[j] = d_res_q[j] * g[j]
                         for ch in range(n_chan):
-                            gwi[j, ch] += d[j] * u[b, n, ch]
+                            gwi[j, ch] += (d[j] + dg_res[j]) * u[b, n, ch]
             n -= 1
         g_w1[b] = gw1
         g_w2[b] = gw2
@@ -460,7 +458,7 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     products : int or None — also return the mean products of the x and q of nodes at most
         ``products`` apart (:mod:`rrnsim.engines.products`)
     resonance : bool — also return the means over time of ``g[n]*x[n-1]`` and ``g[n]*q[n-1]``
-        per node (g = W_in @ u, the node's input)
+        per node (g = W_in @ u, the node's input, without the coupling and the noise)
 
     Returns
     -------
@@ -515,10 +513,10 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
 
     ``d_power`` (batch, K) and optionally ``d_window_x``, ``d_window_q`` (batch, W, K) and, with
     the band ``products``, ``d_products`` (batch, F), and ``d_resonance_x``, ``d_resonance_q``
-    (batch, K) are the loss's derivatives with respect to those outputs. Returns a dict of gradients summed over
-    the batch: ``w_in`` (K, C), ``w_res`` (K, K) (diagonal included: mask it if it is fixed),
-    and with ``nodes`` ``w1``, ``w2`` (K,) — through the recursion and through omega_p, beta_p
-    of the features. ``nodes`` needs every state (``simulate(..., skip_silent=False)``);
+    (batch, K) are the loss's derivatives with respect to those outputs. Returns a dict of
+    gradients summed over the batch: ``w_in`` (K, C), ``w_res`` (K, K) (diagonal included: mask
+    it if it is fixed), and with ``nodes`` ``w1``, ``w2`` (K,) — through the recursion and
+    through omega_p, beta_p of the features. ``nodes`` needs every state (``simulate(..., skip_silent=False)``);
     without it the adjoint crosses input-free stretches in closed form.
     """
     if coupling not in ("gated", "none"):
@@ -539,6 +537,9 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
         raise ValueError("give both d_resonance_x and d_resonance_q, or neither")
     if d_resonance_x is None:
         d_resonance_x = d_resonance_q = np.zeros((0, K))
+    elif not np.shape(d_resonance_x) == np.shape(d_resonance_q) == (n_batch, K):
+        raise ValueError(f"d_resonance_x and d_resonance_q must have shape {(n_batch, K)}, got "
+                         f"{np.shape(d_resonance_x)} and {np.shape(d_resonance_q)}")
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
     max_stretch = _longest_stretch(window_len, n_time)
     run_prod = stretch_tables(w1, w2, a, c, prod_index, 0 if nodes else max_stretch)
