@@ -293,11 +293,15 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     labels = [names[int(c)] for c in classes]
     plot_confusion(confusion, labels, title=f"{task}: accuracy {accuracy:.3f}").savefig(
         written[0], dpi=120)
-    power = clf.network_.features(X)
-    profiles = np.array([power[y == c].mean(axis=0) for c in classes])
+    resonance = clf.features == "resonance"
+    summaries = clf.network_.summaries(X, resonance=resonance)
+    profiles = np.array([summaries["power"][y == c].mean(axis=0) for c in classes])
+    resonance_profiles = None if not resonance else np.array(
+        [[summaries[key][y == c].mean(axis=0) for c in classes]
+         for key in ("resonance_x", "resonance_q")])
     plot_class_profiles(clf.network_.frequencies, profiles, labels,
-                        title=f"class response profile ({Path(model_path).name})").savefig(
-        written[1], dpi=120)
+                        title=f"class response profile ({Path(model_path).name})",
+                        resonance=resonance_profiles).savefig(written[1], dpi=120)
     print(f"accuracy on {len(y)} {task} test samples: {accuracy:.4f}")
     ideal = IdealObserver.paper_task().score(X, y) if task == "spikes" else None
     return accuracy, ideal, written

@@ -126,24 +126,46 @@ def plot_confusion(confusion, class_names, title=None):
 
 
 def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (log scale)",
-                        title=None):
+                        title=None, resonance=None):
     """The paper's class response profile: mean feature per class against node frequency.
 
-    frequencies : (K,) Hz; profiles : (classes, K).
+    frequencies : (K,) Hz; profiles : (classes, K). ``resonance``: optionally (2, classes, K),
+    the class means of the resonance features (``RRN.summaries(..., resonance=True)``'s
+    ``resonance_x`` and ``resonance_q``), drawn in a second panel (in phase solid, quadrature
+    dashed; symmetric log scale, as they change sign).
     """
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.add_subplot()
-    shade_bands(ax)
+    frequencies, profiles = np.asarray(frequencies), np.asarray(profiles)
+    if profiles.shape != (len(class_names), frequencies.size):
+        raise ValueError(f"profiles must have shape {(len(class_names), frequencies.size)} "
+                         f"(classes, nodes), got {profiles.shape}")
+    panels = 1 if resonance is None else 2
+    fig = Figure(figsize=(7, 4 if panels == 1 else 6.5), layout="constrained")
+    axes = fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
     order = np.argsort(frequencies)
+    colours = [f"C{c % 10}" for c in range(len(class_names))]
     for c, name in enumerate(class_names):
-        ax.plot(np.asarray(frequencies)[order], np.asarray(profiles)[c, order], "o-", ms=4,
-                lw=1.2, label=str(name))
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("node frequency (Hz)")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, title="class", ncols=2 if len(class_names) > 5 else 1)
-    ax.set_title(title or "class response profile", pad=14)
+        axes[0].plot(frequencies[order], profiles[c, order], "o-", ms=4, lw=1.2, color=colours[c],
+                     label=str(name))
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel(ylabel)
+    if resonance is not None:
+        resonance = np.asarray(resonance)
+        if resonance.shape != (2,) + profiles.shape:
+            raise ValueError(f"resonance must have shape {(2,) + profiles.shape} (in phase and "
+                             f"quadrature, classes, nodes), got {resonance.shape}")
+        for c in range(len(class_names)):
+            for part, style in ((0, "o-"), (1, "s--")):
+                axes[1].plot(frequencies[order], resonance[part, c, order], style, ms=3, lw=1.0,
+                             color=colours[c])
+        axes[1].set_yscale("symlog", linthresh=max(np.abs(resonance).max() * 1e-3, 1e-12))
+        axes[1].axhline(0.0, color="0.5", lw=0.6)
+        axes[1].set_ylabel("resonance with the input\n(in phase —, quadrature - -)")
+    for ax in axes:
+        shade_bands(ax, label=ax is axes[0])
+        ax.set_xscale("log")
+    axes[-1].set_xlabel("node frequency (Hz)")
+    axes[0].legend(fontsize=8, title="class", ncols=2 if len(class_names) > 5 else 1)
+    axes[0].set_title(title or "class response profile", pad=14)
     return fig
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import quantities as pq
 
-from rrnsim.plots import plot_raster, plot_traces
+from rrnsim.plots import plot_class_profiles, plot_raster, plot_traces
 
 
 def one_trial_block(populations):
@@ -58,3 +58,20 @@ def test_traces_draw_every_node_for_the_seconds_asked():
 def test_traces_bad_arguments_are_named(frequencies, seconds, match):
     with pytest.raises(ValueError, match=match):
         plot_traces(np.zeros((1, 100, 2)), 1000.0, frequencies, seconds=seconds)
+
+
+def test_class_profiles_draw_the_resonance_panel_when_given():
+    frequencies = np.array([20.0, 5.0, 80.0])
+    profiles = np.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]])
+    assert len(plot_class_profiles(frequencies, profiles, ["a", "b"]).axes) == 1
+    resonance = np.array([[[0.5, -1.0, 2.0], [1.0, 0.0, -3.0]], [[0.1, 0.2, 0.3], [0.0, -0.1, 0.2]]])
+    fig = plot_class_profiles(frequencies, profiles, ["a", "b"], resonance=resonance)
+    top, bottom = fig.axes
+    assert len(top.lines) == 2 and len(bottom.lines) == 2 * 2 + 1   # 2 classes x (x, q), zero line
+    # drawn in frequency order: class b's quadrature, the node at 5 Hz first
+    np.testing.assert_array_equal(bottom.lines[3].get_xdata(), [5.0, 20.0, 80.0])
+    np.testing.assert_array_equal(bottom.lines[3].get_ydata(), [-0.1, 0.0, 0.2])
+    with pytest.raises(ValueError, match=r"resonance must have shape \(2, 2, 3\)"):
+        plot_class_profiles(frequencies, profiles, ["a", "b"], resonance=resonance[0])
+    with pytest.raises(ValueError, match=r"profiles must have shape \(3, 3\)"):
+        plot_class_profiles(frequencies, profiles, ["a", "b", "c"])
