@@ -75,7 +75,8 @@ class RRNClassifier:
     train_recurrent : bool
         Train W_res (off-diagonal) by back-propagation through time; else only the normalisation
         and the readout train, on fixed oscillators (W_res stays at its random start, std
-        ``w_res_init``; 0 for uncoupled nodes).
+        ``w_res_init``). A spec with coupling ``"none"`` has no W_res to train: it neither
+        trains nor counts in ``n_parameters_``.
     train_input, train_nodes : bool
         Also train W_in, and the node frequencies and damping (kept stable and below Nyquist by
         ``f = fs/2 * sigmoid(a)``, ``beta = exp(b)``, ``r = exp(-beta/fs)``).
@@ -188,8 +189,9 @@ class RRNClassifier:
             fraction(name, getattr(self, name))
 
     def _trainable(self):
+        """Names of the trained parameters (after ``_init``: W_res only where it couples)."""
         names = ["bn_scale", "bn_shift", "readout_weight", "readout_bias"]
-        if self.train_recurrent:
+        if self.train_recurrent and self.network_.coupling != "none":
             names.append("w_res")
         if self.train_input:
             names.append("w_in")
@@ -256,7 +258,7 @@ class RRNClassifier:
     @property
     def _fixed_oscillators(self):
         """True when only normalisation and readout train: the features never change."""
-        return not (self.train_recurrent or self.train_input or self.train_nodes)
+        return not {"w_res", "w_in", "node_f", "node_beta"} & set(self._trainable())
 
     def _readout_gradients(self, F, y):
         """Loss, gradients (dict) of normalisation and readout, and dL/dF on features F
@@ -301,7 +303,7 @@ class RRNClassifier:
                                   products=self._products_band, d_products=d.get("products"),
                                   d_resonance_x=d.get("resonance_x"),
                                   d_resonance_q=d.get("resonance_q"))
-        if self.train_recurrent:
+        if "w_res" in self._trainable():
             grads["w_res"] = g_osc["w_res"] * (1 - np.eye(K))
         if self.train_input:
             grads["w_in"] = g_osc["w_in"]
@@ -327,7 +329,8 @@ class RRNClassifier:
         except TypeError:  # e.g. None among the labels, or numbers mixed with strings
             raise ValueError("y must hold labels of one kind (all integers or all strings), got "
                              f"types {sorted({type(v).__name__ for v in y.tolist()})}") from None
-        self.classes_ = np.asarray(self.classes_.tolist())  # plain dtype: saved without pickle
+        if self.classes_.dtype == object:  # e.g. Python ints: a plain dtype, saved without pickle
+            self.classes_ = np.asarray(self.classes_.tolist())
         if len(self.classes_) < 2:
             raise ValueError(f"need at least two classes, got only {self.classes_.tolist()}")
         rng = np.random.default_rng(self.seed)

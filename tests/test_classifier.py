@@ -313,3 +313,19 @@ def test_fixed_oscillators_are_simulated_once(monkeypatch):
     assert calls == [False]  # one streamed pass over X (one block), no recorded states
     X_test, y_test = rhythm_task(seed=1)
     assert clf.score(X_test, y_test) > 0.8
+
+
+def test_uncoupled_spec_trains_no_w_res_and_labels_keep_their_dtype(tmp_path):
+    X, y = rhythm_task(n=60)
+    labels = y.astype(np.uint8)
+    fitted = {}
+    for coupling in ("none", "gated"):
+        spec = tmp_path / f"{coupling}.toml"
+        spec.write_text(f'name = "{coupling}"\ncoupling = "{coupling}"\n'
+                        '[frequencies]\nhz = [5.0, 20.0, 40.0]\n')
+        fitted[coupling] = small(spec=str(spec), epochs=2).fit(X, labels)
+    clf = fitted["none"]
+    assert fitted["gated"].n_parameters_ - clf.n_parameters_ == 3 * 2  # W_res off-diagonal
+    assert clf.classes_.dtype == np.uint8 and clf.predict(X).dtype == np.uint8
+    path = clf.save(tmp_path / "model.npz")
+    assert rrnsim.RRNClassifier.load(path).classes_.dtype == np.uint8
