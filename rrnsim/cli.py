@@ -135,7 +135,8 @@ def _cmd_models(args):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             spec = load_spec(name)
-        net = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz)
+        net = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
+                  coupling=spec.coupling)
         freqs = ", ".join(f"{f:.3g}" for f in net.frequencies)
         dropped = ", ".join(f"{f:.4g}" for f in spec.layout.dropped)
         print(f"{name:<8} {net.n_nodes:>5} {net.n_parameters(args.classes):>10}  {spec.description}")

@@ -50,6 +50,10 @@ def save_arrays(path, arrays, metadata=None):
     if _META_KEY in arrays:
         raise ValueError(f"array name {_META_KEY!r} is reserved")
     payload = {k: np.asarray(v) for k, v in arrays.items()}
+    for name, array in payload.items():
+        if array.dtype.hasobject:   # numpy would pickle it, and load_arrays refuses pickles
+            raise ValueError(f"array {name!r} holds Python objects ({array.dtype}); rrnsim "
+                             "model files store plain numbers and strings only")
     payload[_META_KEY] = np.array(json.dumps(metadata or {}))
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, **payload)

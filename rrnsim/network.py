@@ -220,7 +220,8 @@ class RRN:
         return {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
 
     def n_parameters(self, n_classes=10):
-        """Trainable parameters of the paper's classifier: W_res off-diagonal, normalisation
-        (scale and shift per node) and the linear readout (weights and biases)."""
+        """Trainable parameters of the paper's classifier: W_res off-diagonal (none with coupling
+        "none", where it has no effect), normalisation (scale and shift per node) and the linear
+        readout (weights and biases)."""
         K, n_classes = self.n_nodes, count("n_classes", n_classes, minimum=2)
-        return K * (K - 1) + 2 * K + (K + 1) * n_classes
+        return K * (K - 1) * (self.coupling != "none") + 2 * K + (K + 1) * n_classes

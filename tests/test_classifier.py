@@ -243,6 +243,14 @@ def test_save_onto_a_folder_names_it_and_leaves_no_temporary_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["models"]
 
 
+def test_save_refuses_object_arrays_before_writing(tmp_path):
+    path = rrnsim.io.save_arrays(tmp_path / "m.npz", {"a": np.zeros(3)})
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="'classes' holds Python objects"):
+        rrnsim.io.save_arrays(path, {"classes": np.array([2 ** 70, 1], dtype=object)})
+    assert path.read_bytes() == before
+
+
 def test_silent_trials_and_object_labels(tmp_path):
     """An input without any spike has power 0: training and prediction stay finite; labels held
     in an object array still save without pickle."""
@@ -326,6 +334,8 @@ def test_uncoupled_spec_trains_no_w_res_and_labels_keep_their_dtype(tmp_path):
         fitted[coupling] = small(spec=str(spec), epochs=2).fit(X, labels)
     clf = fitted["none"]
     assert fitted["gated"].n_parameters_ - clf.n_parameters_ == 3 * 2  # W_res off-diagonal
+    paper = small(spec=str(tmp_path / "none.toml"), features="power", epochs=1).fit(X, labels)
+    assert paper.n_parameters_ == paper.network_.n_parameters(n_classes=2) == 2 * 3 + 4 * 2
     assert clf.classes_.dtype == np.uint8 and clf.predict(X).dtype == np.uint8
     path = clf.save(tmp_path / "model.npz")
     assert rrnsim.RRNClassifier.load(path).classes_.dtype == np.uint8

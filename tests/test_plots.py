@@ -71,6 +71,9 @@ def test_class_profiles_draw_the_resonance_panel_when_given():
     # drawn in frequency order: class b's quadrature, the node at 5 Hz first
     np.testing.assert_array_equal(bottom.lines[3].get_xdata(), [5.0, 20.0, 80.0])
     np.testing.assert_array_equal(bottom.lines[3].get_ydata(), [-0.1, 0.0, 0.2])
+    resonance[:, 1] = np.nan     # a class without test samples: drawn for the other class
+    bottom = plot_class_profiles(frequencies, profiles, ["a", "b"], resonance=resonance).axes[1]
+    assert bottom.get_yscale() == "symlog" and 0 < bottom.yaxis.get_transform().linthresh < 1
     with pytest.raises(ValueError, match=r"resonance must have shape \(2, 2, 3\)"):
         plot_class_profiles(frequencies, profiles, ["a", "b"], resonance=resonance[0])
     with pytest.raises(ValueError, match=r"profiles must have shape \(3, 3\)"):
