@@ -163,6 +163,7 @@ def _classifier_options(args):
                 train_recurrent=not args.no_recurrent, train_input=args.train_input,
                 train_nodes=args.train_nodes, epochs=args.epochs, batch_size=args.batch_size,
                 lr=args.lr, weight_decay=args.weight_decay,
+                recurrent_lr_scale=args.recurrent_lr_scale,
                 validation_fraction=args.validation_fraction)
 
 
@@ -481,8 +482,11 @@ def build_parser():
                    help="peak learning rate of the one-cycle schedule (default: %(default)s)")
     p.add_argument("--weight-decay", type=_NON_NEGATIVE, default=_FIT["weight_decay"],
                    help="AdamW weight decay (default: %(default)s)")
+    p.add_argument("--recurrent-lr-scale", type=_POSITIVE, default=_FIT["recurrent_lr_scale"],
+                   metavar="SCALE", help="W_res learns at SCALE times --lr (default: %(default)s)")
     p.add_argument("--validation-fraction", type=_checked(fraction),
-                   help="held out to pick the best epoch (default: spikes "
+                   help="held out to pick the epoch, by the one-standard-error rule on its loss "
+                        "(default: spikes "
                         f"{_FIT['validation_fraction']}; smnist 5000/60000)")
     p.add_argument("--seed", type=_NATURAL, default=0, help="seed (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -39,11 +39,14 @@ def clip_grad_norm(grads, max_norm):
 class AdamW:
     """Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
 
-    ``decay``: names of the parameters that weight decay applies to.
+    ``decay``: names of the parameters that weight decay applies to. ``lr_scale``: {name:
+    factor} for parameters that learn at ``factor * lr`` (as a torch parameter group with its
+    own learning rate; decoupled decay scales with it); the others learn at ``lr``.
     """
 
-    def __init__(self, params, decay=(), betas=(0.9, 0.999), eps=1e-8):
+    def __init__(self, params, decay=(), lr_scale=None, betas=(0.9, 0.999), eps=1e-8):
         self.decay, self.betas, self.eps = set(decay), betas, eps
+        self.lr_scale = dict(lr_scale or {})
         self.m = {k: np.zeros_like(v) for k, v in params.items()}
         self.v = {k: np.zeros_like(v) for k, v in params.items()}
         self.t = 0
@@ -54,10 +57,11 @@ class AdamW:
         b1, b2 = self.betas
         for name, g in grads.items():
             p = params[name]
+            lr_p = lr * self.lr_scale.get(name, 1.0)
             if name in self.decay:
-                p *= 1.0 - lr * weight_decay
+                p *= 1.0 - lr_p * weight_decay
             self.m[name] = b1 * self.m[name] + (1 - b1) * g
             self.v[name] = b2 * self.v[name] + (1 - b2) * g * g
             m_hat = self.m[name] / (1 - b1 ** self.t)
             v_hat = self.v[name] / (1 - b2 ** self.t)
-            p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            p -= lr_p * m_hat / (np.sqrt(v_hat) + self.eps)

@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy.special import log_softmax
 
 import rrnsim
 from rrnsim import RRNClassifier
@@ -300,12 +301,41 @@ def test_every_training_batch_holds_two_samples(monkeypatch):
     assert sizes == [3, 2, 3, 2] or sizes == [2, 3, 2, 3]
 
 
-def test_small_validation_split_is_never_empty_and_ties_go_to_the_lower_loss():
+def test_small_validation_split_is_never_empty_and_picks_the_epoch_by_one_standard_error():
     X, y = rhythm_task(n=10)
     clf = small(epochs=6, batch_size=4, validation_fraction=0.05).fit(X, y)  # round(0.5) = 0
-    assert all("val_accuracy" in record and "val_loss" in record for record in clf.history_)
-    best = max(clf.history_, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
-    assert clf.best_epoch_ == best["epoch"]
+    assert all({"val_accuracy", "val_loss", "val_loss_se"} <= set(r) for r in clf.history_)
+    lowest = min(clf.history_, key=lambda r: r["val_loss"])
+    within = [r["epoch"] for r in clf.history_
+              if r["val_loss"] <= lowest["val_loss"] + lowest["val_loss_se"]]
+    assert clf.best_epoch_ == max(within)
+
+
+def test_recurrent_lr_scale_sets_how_far_w_res_moves():
+    X, y = rhythm_task(n=100)
+    start = small(train_recurrent=False).fit(X, y).params_["w_res"]   # the same random start
+    moved = {scale: np.abs(small(recurrent_lr_scale=scale, validation_fraction=0).fit(X, y)
+                           .params_["w_res"] - start).max() for scale in (1e-9, 0.1, 1.0)}
+    assert moved[1e-9] < 1e-9 < moved[0.1] < moved[1.0]
+    with pytest.raises(ValueError, match="recurrent_lr_scale"):
+        small(recurrent_lr_scale=-1.0).fit(X, y)
+
+
+def test_the_model_of_the_kept_epoch_is_restored(monkeypatch):
+    """After fit, the model scores the validation split exactly as the kept epoch did."""
+    X, y = rhythm_task(n=40)
+    seen, transform = [], RRNClassifier.transform
+    def recording(self, X_part):
+        seen.append(X_part)
+        return transform(self, X_part)
+    monkeypatch.setattr(RRNClassifier, "transform", recording)
+    clf = small(epochs=8, batch_size=4, lr=0.1, validation_fraction=0.25).fit(X, y)
+    assert clf.best_epoch_ < 8      # an earlier epoch, so the final state had to be replaced
+    X_val = seen[0]
+    y_val = y[[int(np.flatnonzero((X == row).all(axis=1))[0]) for row in X_val[..., 0]]]
+    log_p = log_softmax(clf.decision_function(X_val), axis=1)
+    kept = clf.history_[clf.best_epoch_ - 1]
+    assert -log_p[np.arange(len(y_val)), y_val].mean() == pytest.approx(kept["val_loss"], rel=1e-12)
 
 
 def test_fixed_oscillators_are_simulated_once(monkeypatch):

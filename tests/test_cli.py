@@ -28,7 +28,8 @@ def test_help_shows_every_default_and_what_the_demo_does(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    for shown in ("(default: spikes)", "(default: 1 with power features", "(default: 0.003)"):
+    for shown in ("(default: spikes)", "(default: 1 with power features", "(default: 0.01)",
+                  "SCALE times --lr (default: 0.1)"):
         assert shown in help_text
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
