@@ -1,8 +1,9 @@
 """Sequential MNIST with the golden RRN: the paper's model and rrnsim's default model.
 
-Trains on a 55,000/5,000 split of the 60,000 training images (the best epoch on the 5,000 kept),
-tests on the 10,000 test images, and appends one JSON line per run to ``--results``. Settings
-default to the reference's: batch 128, weight decay 1e-2; learning rates per run below.
+Trains on a 55,000/5,000 split of the 60,000 training images (the epoch kept by the
+one-standard-error rule on the 5,000), tests on the 10,000 test images, and appends one JSON
+line per run to ``--results``. Settings default to the reference's: batch 128, weight decay
+1e-2; learning rates per run below.
 
     python analysis/smnist_study.py --epochs 30 --runs paper default
 """

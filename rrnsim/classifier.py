@@ -2,7 +2,8 @@
 
 The model (DESIGN.md): oscillator network -> per-node summaries of its states -> batch-norm-style
 normalisation (learned scale and shift) -> softmax readout. ``features="power"`` with one readout
-component is the paper's model exactly; the default ``features="resonance"`` adds the
+component is the paper's model exactly (trained as the paper's code trains it with
+``lr=3e-3, recurrent_lr_scale=1.0``); the default ``features="resonance"`` adds the
 phase-keeping window means of x and of its quadrature, each node's resonance with its input
 (second-order: whether the input arrives in step with the node's oscillation), and a mixture
 readout that combines them non-linearly.
@@ -67,7 +68,7 @@ class RRNClassifier:
         More accurate (sequential MNIST, spike task); an epoch of sequential MNIST takes about
         2.5x as long. ``None``: none.
     refit_alpha : float or None
-        After training (and the choice of the best epoch), refit the readout's weights and
+        After training (and the choice of the kept epoch), refit the readout's weights and
         biases on the trained network's normalised features of all the training data (the
         validation split included) by L-BFGS, from the trained readout, minimising the mean
         cross-entropy plus ``refit_alpha / n_samples * sum(weights**2)`` (a ridge prior whose
@@ -100,12 +101,13 @@ class RRNClassifier:
     seed : int or None
         Seeds every random choice: same seed, same model (``None``: fresh entropy each fit).
     verbose : bool
-        A progress bar per epoch with loss and validation accuracy.
+        A progress bar per epoch with the training loss, then the validation loss and accuracy.
 
     Attributes (after ``fit``)
     --------------------------
-    classes_, network_ (the trained :class:`rrnsim.RRN`), params_, history_, best_epoch_,
-    n_channels_, n_parameters_
+    classes_, network_ (the trained :class:`rrnsim.RRN`), params_, best_epoch_ (the kept epoch),
+    n_channels_, n_parameters_, history_ (one dict per epoch: ``epoch``, ``train_loss``, and with
+    a validation split ``val_accuracy``, ``val_loss`` and its standard error ``val_loss_se``)
     """
 
     def __init__(self, spec="golden", features="resonance", windows=2, components=None,
@@ -494,7 +496,8 @@ class RRNClassifier:
             raise ValueError(f"{str(path)!r} is not an rrnsim RRNClassifier file "
                              f"(format {meta.get('format')!r})")
         try:
-            clf = cls(**meta["params"])
+            # files from before recurrent_lr_scale trained W_res at the full learning rate
+            clf = cls(**{"recurrent_lr_scale": 1.0, **meta["params"]})
             clf.classes_ = arrays["classes"]
             clf.params_ = {k[6:]: v.astype(float) for k, v in arrays.items() if k.startswith("param_")}
             clf.bn_state_ = {k[3:]: v.astype(float) for k, v in arrays.items() if k.startswith("bn_")}
@@ -517,10 +520,14 @@ class RRNClassifier:
 
 def _one_standard_error_epoch(history):
     """The latest epoch (1-based) whose validation loss is within one standard error of the
-    lowest, from ``history`` records with ``val_loss`` and ``val_loss_se``."""
-    lowest = min(history, key=lambda record: record["val_loss"])
-    threshold = lowest["val_loss"] + lowest["val_loss_se"]
-    return max(record["epoch"] for record in history if record["val_loss"] <= threshold)
+    lowest, from ``history`` records with ``val_loss`` and ``val_loss_se``; the last epoch if no
+    validation loss is finite."""
+    finite = [record for record in history if np.isfinite(record["val_loss"])]
+    if not finite:
+        return history[-1]["epoch"]
+    lowest = min(finite, key=lambda record: record["val_loss"])
+    threshold = lowest["val_loss"] + np.nan_to_num(lowest["val_loss_se"])
+    return max(record["epoch"] for record in finite if record["val_loss"] <= threshold)
 
 
 def _progress(iterable, desc, enabled):

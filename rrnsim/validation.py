@@ -22,7 +22,7 @@ def count(name, value, minimum=1):
 
 
 def number(name, value, unit=None):
-    """A finite float. A ``quantities`` value is rescaled to ``unit`` (e.g. ``pq.Hz``, ``pq.s``);
+    """A finite float (strings and bools refused). A ``quantities`` value is rescaled to ``unit`` (e.g. ``pq.Hz``, ``pq.s``);
     without ``unit`` it is refused, so that no unit is silently dropped."""
     if isinstance(value, pq.Quantity):
         if unit is None:
@@ -32,6 +32,8 @@ def number(name, value, unit=None):
         except ValueError:
             raise ValueError(f"{name} must be in units of {unit.dimensionality} (or convertible), "
                              f"got {value}") from None
+    if isinstance(value, (str, bytes, bool)):  # float() would take "0.1" and True
+        raise TypeError(f"{name} must be a number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):

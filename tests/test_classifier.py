@@ -224,6 +224,18 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path, damage):
         RRNClassifier.load(path)
 
 
+def test_model_files_from_before_recurrent_lr_scale_load_with_the_rate_they_trained_at(tmp_path):
+    X, y = rhythm_task(n=40)
+    clf = small(epochs=1).fit(X, y)
+    path = clf.save(tmp_path / "model.npz")
+    arrays, metadata = rrnsim.io.load_arrays(path)
+    del metadata["params"]["recurrent_lr_scale"]
+    rrnsim.io.save_arrays(path, arrays, metadata)
+    old = RRNClassifier.load(path)
+    assert old.recurrent_lr_scale == 1.0
+    np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+
+
 def test_failed_save_leaves_existing_file(tmp_path):
     X, y = rhythm_task(n=40)
     clf = small(epochs=1).fit(X, y)
@@ -311,14 +323,34 @@ def test_small_validation_split_is_never_empty_and_picks_the_epoch_by_one_standa
     assert clf.best_epoch_ == max(within)
 
 
-def test_recurrent_lr_scale_sets_how_far_w_res_moves():
+def test_one_standard_error_rule_keeps_the_latest_epoch_within_one_se_of_the_lowest_loss():
+    def history(losses, se=0.1):
+        return [{"epoch": i + 1, "val_loss": loss, "val_loss_se": se}
+                for i, loss in enumerate(losses)]
+    pick = rrnsim.classifier._one_standard_error_epoch
+    assert pick(history([1.0, 0.8, 0.85, 0.95])) == 3    # lowest loss: 2; within 2 SE: 4
+    assert pick(history([1.0, 0.8, 0.85, 0.95], se=0.0)) == 2
+    assert pick(history([0.5, 0.9, 0.7])) == 1           # later epochs clearly worse
+    assert pick(history([float("nan"), 0.8, 0.85])) == 3  # non-finite losses never count
+    assert pick(history([float("inf")] * 3, se=float("nan"))) == 3
+
+
+def test_recurrent_lr_scale_sets_how_far_w_res_moves(monkeypatch):
     X, y = rhythm_task(n=100)
     start = small(train_recurrent=False).fit(X, y).params_["w_res"]   # the same random start
     moved = {scale: np.abs(small(recurrent_lr_scale=scale, validation_fraction=0).fit(X, y)
                            .params_["w_res"] - start).max() for scale in (1e-9, 0.1, 1.0)}
     assert moved[1e-9] < 1e-9 < moved[0.1] < moved[1.0]
-    with pytest.raises(ValueError, match="recurrent_lr_scale"):
-        small(recurrent_lr_scale=-1.0).fit(X, y)
+    for bad in (-1.0, 0.0, float("nan"), "0.1", True):
+        with pytest.raises((TypeError, ValueError), match="recurrent_lr_scale"):
+            small(recurrent_lr_scale=bad).fit(X, y)
+    scales, init = [], rrnsim.optim.AdamW.__init__
+    def recording(self, params, decay=(), lr_scale=None, **kwargs):
+        scales.append(lr_scale)
+        init(self, params, decay, lr_scale, **kwargs)
+    monkeypatch.setattr(rrnsim.optim.AdamW, "__init__", recording)
+    small(recurrent_lr_scale=0.25, epochs=1).fit(X, y)
+    assert scales == [{"w_res": 0.25}]      # only W_res learns at the scaled rate
 
 
 def test_the_model_of_the_kept_epoch_is_restored(monkeypatch):
@@ -335,6 +367,8 @@ def test_the_model_of_the_kept_epoch_is_restored(monkeypatch):
     y_val = y[[int(np.flatnonzero((X == row).all(axis=1))[0]) for row in X_val[..., 0]]]
     log_p = log_softmax(clf.decision_function(X_val), axis=1)
     kept = clf.history_[clf.best_epoch_ - 1]
+    assert clf.best_epoch_ == rrnsim.classifier._one_standard_error_epoch(clf.history_)
+    assert all(record["val_loss_se"] > 0 for record in clf.history_)   # 10 validation samples
     assert -log_p[np.arange(len(y_val)), y_val].mean() == pytest.approx(kept["val_loss"], rel=1e-12)
 
 
