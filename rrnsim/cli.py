@@ -142,7 +142,8 @@ def _cmd_models(args):
         print(f"{name:<8} {net.n_nodes:>5} {net.n_parameters(args.classes):>10}  {spec.description}")
         print(f"{'':<26}{freqs}" + (f"  [dropped: {dropped}]" if dropped else ""))
     print(f"parameters: the paper's classifier with {args.classes} classes (W_res off-diagonal + "
-          "normalisation scale/shift + linear readout):\n  RRNClassifier(features=\"power\"). "
+          "normalisation scale/shift + linear readout):\n  RRNClassifier(features=\"power\"); "
+          "trained as the paper's code trains it with lr=3e-3, recurrent_lr_scale=1.0.\n  "
           "rrnsim's default, RRNClassifier(), adds phase-keeping window features, each node's "
           "resonance with\n  its input and a mixture readout; its count is printed by rrnsim train "
           "and stored in the model file.")
