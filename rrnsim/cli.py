@@ -259,7 +259,7 @@ def train(model="golden", task="spikes", data=None, out="model.npz", trials=None
     seconds = time.perf_counter() - started
     clf.save(out)
     print(f"trained {model} ({clf.features} features, {clf.n_parameters_} parameters) on "
-          f"{len(y)} {task} samples in {seconds:.1f} s; best epoch {clf.best_epoch_}; wrote {out}")
+          f"{len(y)} {task} samples in {seconds:.1f} s; kept epoch {clf.best_epoch_}; wrote {out}")
     return clf
 
 
