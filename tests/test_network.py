@@ -42,6 +42,16 @@ def test_discrete_engine_is_the_papers_formulation(golden, coupling):
     np.testing.assert_allclose(net.features(X), power, rtol=1e-11)
 
 
+def test_gate_tanh_matches_numpy():
+    """The kernel's own tanh (a Padé approximant, so that it vectorises) against numpy's."""
+    from rrnsim.engines.discrete import _tanh
+    z = np.concatenate([np.linspace(-30, 30, 6001), np.geomspace(1e-300, 1, 301),
+                        -np.geomspace(1e-300, 1, 301), [0.0, np.inf, -np.inf, 1e300]])
+    got = np.array([_tanh(v) for v in z])
+    np.testing.assert_allclose(got, np.tanh(z), rtol=0, atol=1e-14)
+    assert np.isnan(_tanh(np.nan))
+
+
 @pytest.mark.parametrize("coupling", ["gated", "none"])
 def test_summaries_cross_silent_stretches_exactly(golden, coupling):
     """Input-free stretches (spike-train-like input, long silences, windows that cut them) are
