@@ -113,3 +113,34 @@ def test_brian_objects_are_exposed_and_extendable(golden):
     engine.network.add(extra)
     engine.run()
     assert extra.v.shape[1] == 200  # substeps * steps
+
+
+def test_two_engines_share_one_network(golden):
+    """Each engine's objects have unique names and their own namespace: two networks (different
+    couplings, inputs and noise) run in one brian2.Network, each as it runs alone."""
+    gated = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=8), coupling="gated")
+    noisy = rrnsim.RRN(golden.frequencies, coupling="none", noise=0.2, seed=3)
+    rng = np.random.default_rng(9)
+    X_gated, X_noisy = rng.random((2, 60)), rng.random((3, 60))
+    a = BrianRRN(gated, 2, 60, inputs=X_gated, substeps=SUBSTEPS)
+    b = BrianRRN(noisy, 3, 60, inputs=X_noisy, substeps=SUBSTEPS)
+    together = b2.Network(a.network.objects, b.network.objects)
+    together.run(60 * a.sample_clock.dt, namespace={})
+    assert relative_error(a.states(), gated.run(X_gated).x) < BOUND
+    assert relative_error(b.states(), noisy.run(X_noisy).x) < BOUND
+
+
+def test_states_before_a_full_run_is_an_error(golden):
+    engine = BrianRRN(golden, 1, 20, inputs=np.ones((1, 20)))
+    with pytest.raises(RuntimeError, match="run it for n_steps/fs"):
+        engine.states()
+
+
+def test_run_namespace_reaches_added_objects(golden):
+    """Objects the user adds may use external names, given in ``run(namespace=...)``."""
+    engine = BrianRRN(golden, 1, 20, inputs=np.ones((1, 20)))
+    tracker = b2.NeuronGroup(1, "dy/dt = -y/tau_user : 1", method="exact")
+    tracker.y = 1
+    engine.network.add(tracker)
+    engine.run(namespace={"tau_user": 10 * b2.ms})
+    np.testing.assert_allclose(tracker.y[0], np.exp(-20 / 10), rtol=1e-3)

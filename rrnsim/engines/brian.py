@@ -88,11 +88,13 @@ class BrianRRN:
         self.net, self.n_samples, self.n_steps = net, int(n_samples), int(n_steps)
         K, fs = net.n_nodes, net.fs
         n_total = self.n_samples * K
-        self.sample_clock = b2.Clock(dt=b2.second / fs, name="rrn_sample_clock")
+        self.sample_clock = b2.Clock(dt=b2.second / fs, name="rrn_sample_clock*")
         omega_d, omega0 = oscillator.angular_frequencies(net.frequencies, net.radius, fs)
         omega_p, beta_p = net.paper_constants
+        # the tables and constants live in the group's own namespace, and every object has a
+        # unique name: several engines (and the user's groups) can share one Network
         G = b2.NeuronGroup(n_total, EQUATIONS, method="rk4", dt=b2.second / (fs * substeps),
-                           name="rrn_oscillators")
+                           namespace={"fs": fs * b2.Hz}, name="rrn_oscillators*")
         G.sample = np.repeat(np.arange(self.n_samples), K)
         G.node = np.tile(np.arange(K), self.n_samples)
         per_node = lambda values: np.tile(values, self.n_samples)  # noqa: E731
@@ -104,7 +106,6 @@ class BrianRRN:
         G.state_updater.when = "end"  # kicks at time t act before integrating from t
         self.oscillators = G
 
-        namespace = {"fs": fs * b2.Hz}
         drive = "g + coupling"
         if inputs is not None:
             inputs = as_input(inputs, net.w_in.shape[1], name="inputs")
@@ -112,11 +113,11 @@ class BrianRRN:
                 raise ValueError(f"inputs must have shape ({self.n_samples}, {self.n_steps}, "
                                  f"channels), got {inputs.shape}")
             g = np.einsum("btc,kc->tbk", inputs, net.w_in).reshape(self.n_steps, n_total)
-            namespace["input_table"] = b2.TimedArray(g, dt=self.sample_clock.dt)
+            G.namespace["input_table"] = b2.TimedArray(g, dt=self.sample_clock.dt)
         noise = net.drive_noise(np.random.default_rng(net.seed), self.n_samples, self.n_steps)
         if noise is not None:
             table = noise.transpose(1, 0, 2).reshape(self.n_steps, n_total)
-            namespace["noise_table"] = b2.TimedArray(table, dt=self.sample_clock.dt)
+            G.namespace["noise_table"] = b2.TimedArray(table, dt=self.sample_clock.dt)
             drive += " + noise_table(t, i)"
         gather = ("g = input_table(t, i) + u_spikes" if inputs is not None else "g = u_spikes")
         objects = [G]
@@ -126,7 +127,7 @@ class BrianRRN:
             rows, cols = np.nonzero(net.w_res)  # w_res[post, pre]
             if rows.size:
                 S = b2.Synapses(G, G, "w : 1\ncoupling_post = w*gate_pre : 1 (summed)",
-                                name="rrn_coupling")
+                                name="rrn_coupling*")
                 offsets = np.repeat(np.arange(self.n_samples) * K, rows.size)
                 S.connect(i=np.tile(cols, self.n_samples) + offsets,
                           j=np.tile(rows, self.n_samples) + offsets)
@@ -137,14 +138,13 @@ class BrianRRN:
                 objects.append(S)
         # 'synapses' slot: spike synapses (order -1), gather (1), W_res sum (2), kick (3).
         objects.append(G.run_regularly(gather, clock=self.sample_clock, when="synapses", order=1,
-                                       name="rrn_gather"))
+                                       name="rrn_gather*"))
         objects.append(G.run_regularly(f"v += ({drive})*gain\nu_spikes = 0\nx_prev = x",
                                        clock=self.sample_clock, when="synapses", order=3,
-                                       name="rrn_kick"))
+                                       name="rrn_kick*"))
         self.monitor = b2.StateMonitor(G, "x", record=True, clock=self.sample_clock, when="start",
-                                       name="rrn_monitor")
+                                       name="rrn_monitor*")
         objects.append(self.monitor)
-        self.namespace = namespace
         self.network = b2.Network(*objects)
 
     def connect_spikes(self, source, sample, channel=0):
@@ -177,16 +177,28 @@ class BrianRRN:
         return S
 
     def run(self, **run_kwargs):
-        """Run the network for ``n_steps/fs``; return the states (n_samples, n_steps, K), float64.
+        """Run :attr:`network` for ``n_steps/fs``; return :meth:`states`.
 
-        ``x[:, n]`` is the state at ``(n+1)/fs``, after the n-th kick, as in the discrete engine.
-        Keyword arguments go to ``brian2.Network.run`` (e.g. ``report="text"``). Runs once: the
-        input and noise tables cover ``n_steps`` samples.
+        Keyword arguments go to ``brian2.Network.run`` (e.g. ``report="text"``, or
+        ``namespace=`` for external names that objects you added use: the engine's own names are
+        in its groups' namespaces, and the run namespace is empty by default). Runs once: the
+        input and noise tables cover ``n_steps`` samples. To run several engines together, put
+        their objects in one Network (``brian2.Network(a.network.objects, b.network.objects)``),
+        run it for ``n_steps/fs`` and read each engine's :meth:`states`.
         """
         if self.network.t > 0 * b2.second:
             raise RuntimeError("this BrianRRN has run already; build a new one for another run")
-        self.network.run(self.n_steps * self.sample_clock.dt, namespace=self.namespace, **run_kwargs)
+        run_kwargs.setdefault("namespace", {})
+        self.network.run(self.n_steps * self.sample_clock.dt, **run_kwargs)
+        return self.states()
+
+    def states(self):
+        """The states x after a run, (n_samples, n_steps, K) float64: ``x[:, n]`` is the state at
+        ``(n+1)/fs``, after the n-th kick, as in the discrete engine."""
         recorded = np.asarray(self.monitor.x)  # (oscillator, time): x at 0, 1/fs, ...
+        if recorded.shape[1] < self.n_steps:
+            raise RuntimeError(f"the network has run {recorded.shape[1]} of the {self.n_steps} "
+                               f"sample times: run it for n_steps/fs")
         states = np.concatenate([recorded[:, 1:self.n_steps], np.asarray(self.oscillators.x)[:, None]],
                                 axis=1)
         return states.reshape(self.n_samples, self.net.n_nodes, self.n_steps).transpose(0, 2, 1).copy()
