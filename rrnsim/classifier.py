@@ -360,7 +360,8 @@ class RRNClassifier:
         trainable = self._trainable()
         optimiser = AdamW({k: self.params_[k] for k in trainable},
                           decay=[k for k in ("w_res", "w_in", "readout_weight") if k in trainable],
-                          lr_scale={"w_res": self.recurrent_lr_scale})
+                          lr_scale={"w_res": self.recurrent_lr_scale} if "w_res" in trainable
+                          else None)
         # at least two samples per batch (batch statistics), else batch_size at most
         steps_per_epoch = min(int(np.ceil(len(train) / self.batch_size)), len(train) // 2)
         total_steps = self.epochs * steps_per_epoch

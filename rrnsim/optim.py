@@ -47,6 +47,10 @@ class AdamW:
     def __init__(self, params, decay=(), lr_scale=None, betas=(0.9, 0.999), eps=1e-8):
         self.decay, self.betas, self.eps = set(decay), betas, eps
         self.lr_scale = dict(lr_scale or {})
+        unknown = sorted((self.decay | set(self.lr_scale)) - set(params))
+        if unknown:
+            raise ValueError(f"decay and lr_scale name parameters that are not trained: {unknown} "
+                             f"(trained: {sorted(params)})")
         self.m = {k: np.zeros_like(v) for k, v in params.items()}
         self.v = {k: np.zeros_like(v) for k, v in params.items()}
         self.t = 0

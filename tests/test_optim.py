@@ -36,3 +36,9 @@ def test_adamw_lr_scale_is_a_parameter_group_with_its_own_learning_rate():
     for k in start:
         np.testing.assert_allclose(grouped[k], alone[k], rtol=1e-14)
     assert not np.allclose(grouped["b"], start["b"])
+
+
+@pytest.mark.parametrize("options", [{"decay": ["a", "w_res"]}, {"lr_scale": {"w_res": 0.1}}])
+def test_adamw_refuses_names_it_does_not_train(options):
+    with pytest.raises(ValueError, match=r"\['w_res'\]"):
+        AdamW({"a": np.zeros(2)}, **options)
