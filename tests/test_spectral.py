@@ -1,6 +1,5 @@
 """Spectral analysis (rrnsim.spectral): known answers, the golden network against its analytic
 spectrum, and bad inputs. All data are made here; run with ``pytest -s`` to see the figures."""
-import warnings
 
 import neo
 import numpy as np
@@ -29,9 +28,7 @@ def test_golden_network_peaks_within_one_bin_single_run():
     spectrum correlated >= 0.9 with the analytic one over 1-200 Hz. Bins are 2 Hz: at radius 0.99
     the low nodes' resonances are wider than their frequency (the 2 Hz node peaks at 1.2 Hz), so
     finer bins place the damped peak, not f (the test below checks those at 0.25 Hz)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "layout 'golden' dropped")
-        net = rrnsim.RRN.from_spec("golden", radius=0.99)
+    net = rrnsim.RRN.from_spec("golden", radius=0.99)
     drive = np.random.default_rng(0).standard_normal((1, int(20 * net.fs)))
     freqs, psd = spectral.power_spectrum(net.run(drive).x, fs=net.fs, frequency_resolution=2.0)
     f, p = freqs.magnitude, psd.magnitude
@@ -62,9 +59,7 @@ def test_golden_network_welch_spectrum_matches_analytic_ar2_spectrum():
     with one run the argmax scatters by up to ~8 bins over that 13-bin-wide top, and the flat
     245.9-Hz node's log-spectrum correlation over 1-200 Hz stays near 0.87 whatever the seed.
     """
-    with warnings.catch_warnings():  # the layout drops its 397.9 Hz node (above fs/4) and says so
-        warnings.filterwarnings("ignore", "layout 'golden' dropped")
-        net = rrnsim.RRN.from_spec("golden", radius=0.99)
+    net = rrnsim.RRN.from_spec("golden", radius=0.99)
     rng = np.random.default_rng(2506)
     drive = rng.standard_normal((16, int(20 * net.fs)))
     freqs, psd = spectral.power_spectrum(net.run(drive).x, fs=net.fs, frequency_resolution=0.25)
