@@ -43,13 +43,28 @@ def test_discrete_engine_is_the_papers_formulation(golden, coupling):
 
 
 def test_gate_tanh_matches_numpy():
-    """The kernel's own tanh (a Padé approximant, so that it vectorises) against numpy's."""
+    """The kernel's own tanh (a rational and doublings, so that it vectorises) against numpy's:
+    relative error within 2e-15 over dense random points, near zero included; -0, inf, NaN."""
+    from numba import njit
     from rrnsim.engines.discrete import _tanh
-    z = np.concatenate([np.linspace(-30, 30, 6001), np.geomspace(1e-300, 1, 301),
-                        -np.geomspace(1e-300, 1, 301), [0.0, np.inf, -np.inf, 1e300]])
-    got = np.array([_tanh(v) for v in z])
-    np.testing.assert_allclose(got, np.tanh(z), rtol=0, atol=1e-14)
-    assert np.isnan(_tanh(np.nan))
+
+    @njit
+    def gate_tanh(z):
+        out = np.empty_like(z)
+        for i in range(z.size):
+            out[i] = _tanh(z[i])
+        return out
+
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.uniform(-1, 1, 200_000), rng.uniform(-25, 25, 200_000),
+                        np.geomspace(1e-300, 1, 3001), -np.geomspace(1e-300, 1, 3001), [1e300]])
+    got = gate_tanh(z)
+    np.testing.assert_allclose(got, np.tanh(z), rtol=2e-15, atol=0)
+    assert np.abs(got).max() <= 1.0
+    special = gate_tanh(np.array([-0.0, np.inf, -np.inf, np.nan]))
+    assert np.signbit(special[0]) and special[0] == 0.0
+    np.testing.assert_array_equal(special[1:3], [1.0, -1.0])
+    assert np.isnan(special[3])
 
 
 @pytest.mark.parametrize("coupling", ["gated", "none"])
