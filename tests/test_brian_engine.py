@@ -117,17 +117,19 @@ def test_brian_objects_are_exposed_and_extendable(golden):
 
 def test_two_engines_share_one_network(golden):
     """Each engine's objects have unique names and their own namespace: two networks (different
-    couplings, inputs and noise) run in one brian2.Network, each as it runs alone."""
+    couplings, inputs, noise and lengths) run in one brian2.Network, each as it runs alone."""
     gated = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=8), coupling="gated")
     noisy = rrnsim.RRN(golden.frequencies, coupling="none", noise=0.2, seed=3)
     rng = np.random.default_rng(9)
-    X_gated, X_noisy = rng.random((2, 60)), rng.random((3, 60))
-    a = BrianRRN(gated, 2, 60, inputs=X_gated, substeps=SUBSTEPS)
+    X_gated, X_noisy = rng.random((2, 40)), rng.random((3, 60))
+    a = BrianRRN(gated, 2, 40, inputs=X_gated, substeps=SUBSTEPS)
     b = BrianRRN(noisy, 3, 60, inputs=X_noisy, substeps=SUBSTEPS)
     together = b2.Network(a.network.objects, b.network.objects)
     together.run(60 * a.sample_clock.dt, namespace={})
-    assert relative_error(a.states(), gated.run(X_gated).x) < BOUND
+    assert relative_error(a.states(), gated.run(X_gated).x) < BOUND   # ran on past its 40 steps
     assert relative_error(b.states(), noisy.run(X_noisy).x) < BOUND
+    with pytest.raises(RuntimeError, match="has run already"):
+        a.run()
 
 
 def test_states_before_a_full_run_is_an_error(golden):

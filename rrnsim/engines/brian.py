@@ -183,10 +183,11 @@ class BrianRRN:
         ``namespace=`` for external names that objects you added use: the engine's own names are
         in its groups' namespaces, and the run namespace is empty by default). Runs once: the
         input and noise tables cover ``n_steps`` samples. To run several engines together, put
-        their objects in one Network (``brian2.Network(a.network.objects, b.network.objects)``),
-        run it for ``n_steps/fs`` and read each engine's :meth:`states`.
+        their objects in one Network (``brian2.Network(a.network.objects, b.network.objects)``,
+        after any ``connect_spikes`` and with your spike sources), run it for at least the
+        longest engine's ``n_steps/fs`` and read each engine's :meth:`states`.
         """
-        if self.network.t > 0 * b2.second:
+        if len(self.monitor.t):     # run already, here or in another Network
             raise RuntimeError("this BrianRRN has run already; build a new one for another run")
         run_kwargs.setdefault("namespace", {})
         self.network.run(self.n_steps * self.sample_clock.dt, **run_kwargs)
@@ -199,8 +200,11 @@ class BrianRRN:
         if recorded.shape[1] < self.n_steps:
             raise RuntimeError(f"the network has run {recorded.shape[1]} of the {self.n_steps} "
                                f"sample times: run it for n_steps/fs")
-        states = np.concatenate([recorded[:, 1:self.n_steps], np.asarray(self.oscillators.x)[:, None]],
-                                axis=1)
+        if recorded.shape[1] > self.n_steps:    # run on (with other engines): x at n_steps/fs
+            states = recorded[:, 1:self.n_steps + 1]  # was recorded before the next kick
+        else:   # the run stopped at n_steps/fs: the last state is the group's current x
+            states = np.concatenate([recorded[:, 1:], np.asarray(self.oscillators.x)[:, None]],
+                                    axis=1)
         return states.reshape(self.n_samples, self.net.n_nodes, self.n_steps).transpose(0, 2, 1).copy()
 
 
