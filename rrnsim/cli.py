@@ -132,9 +132,7 @@ def _print_peak_table(net, freqs, psd):
 def _cmd_models(args):
     print(f"{'name':<8} {'nodes':>5} {'parameters':>10}  description; frequencies (Hz)")
     for name in spec_names():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            spec = load_spec(name)
+        spec = load_spec(name)
         net = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
                   coupling=spec.coupling)
         freqs = ", ".join(f"{f:.3g}" for f in net.frequencies)

@@ -105,7 +105,10 @@ class RRN:
     @classmethod
     def from_spec(cls, spec, **overrides):
         """A network from a shipped spec name ('golden', 'binary', 'e', 'linear', 'bands', or the
-        paper's aliases 'two', 'log') or a TOML file path; keyword arguments override its settings."""
+        paper's aliases 'two', 'log') or a TOML file path; keyword arguments override its settings.
+        The node frequencies are the spec's layout at the spec's own ``fs_hz`` and ``radius``:
+        overriding ``fs`` or ``radius`` keeps them (the golden spec keeps its 11 nodes at
+        ``fs=2000``); pass ``frequencies=`` to change them."""
         spec = load_spec(spec)
         settings = dict(frequencies=spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
                         coupling=spec.coupling, noise=spec.noise)

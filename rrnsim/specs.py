@@ -19,9 +19,6 @@ _TOP_FIELDS = {"name": str, "description": str, "fs_hz": float, "radius": float,
                "coupling": str, "noise": float}
 _FREQUENCY_FIELDS = {"layout": str, "f0_hz": float, "count": int, "start_hz": float,
                      "stop_hz": float, "hz": list}
-#: Source prefix of the shipped specs. Their layouts drop the nodes the paper's rule drops (at
-#: or above fs/4) without a warning on every load: ``rrnsim models`` lists them.
-_SHIPPED = "rrnsim.models/"
 _DEFAULTS = {"description": "", "fs_hz": 1000.0, "radius": 0.99999, "coupling": "gated",
              "noise": 0.0}
 
@@ -55,7 +52,7 @@ def _check_type(value, kind, where):
 
 def load_spec(name_or_path):
     """Load a spec by shipped name (or the paper's alias) or from a TOML file path."""
-    text, source = _read(str(name_or_path))
+    text, source, shipped = _read(str(name_or_path))
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -89,7 +86,7 @@ def load_spec(name_or_path):
         raise ValueError(f"{source}: field 'frequencies.layout' or 'frequencies.hz' is required")
     try:
         with warnings.catch_warnings():
-            if source.startswith(_SHIPPED):  # by design, and listed by `rrnsim models`
+            if shipped:     # by design, and listed by `rrnsim models`
                 warnings.filterwarnings("ignore", message="layout .* dropped")
             layout = make_layout(layout_name, fs_hz=float(settings["fs_hz"]),
                                  radius=float(settings["radius"]),
@@ -103,10 +100,12 @@ def load_spec(name_or_path):
 
 
 def _read(name_or_path):
+    """The spec's TOML text, its source (for messages) and whether it is a shipped spec (whose
+    layouts drop the nodes the paper's rule drops without a warning on every load)."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or len(path.parts) > 1:  # a bare name is a shipped spec
         try:
-            return path.read_text(encoding="utf-8"), str(path)
+            return path.read_text(encoding="utf-8"), str(path), False
         except (OSError, UnicodeDecodeError) as err:
             raise ValueError(f"cannot read spec file {str(path)!r}: {err}") from None
     name = LAYOUT_ALIASES.get(name_or_path, name_or_path)
@@ -114,4 +113,4 @@ def _read(name_or_path):
         raise ValueError(f"unknown spec {name_or_path!r}; shipped specs: {', '.join(spec_names())} "
                          "(or give a path to a .toml file)")
     resource = resources.files("rrnsim.models") / f"{name}.toml"
-    return resource.read_text(encoding="utf-8"), f"{_SHIPPED}{name}.toml"
+    return resource.read_text(encoding="utf-8"), f"rrnsim.models/{name}.toml", True

@@ -1,5 +1,3 @@
-import warnings
-
 import numpy as np
 import pytest
 
@@ -9,9 +7,7 @@ import rrnsim
 @pytest.fixture
 def golden():
     """The paper's golden network (11 nodes), uncoupled weights."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # it drops 397.9 Hz, as designed
-        return rrnsim.RRN.from_spec("golden")
+    return rrnsim.RRN.from_spec("golden")
 
 
 def random_w_res(K, scale, seed):

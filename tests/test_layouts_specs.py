@@ -101,3 +101,12 @@ def test_unknown_spec_name():
 def test_band_of():
     assert rrnsim.band_of(10.0) == "alpha" and rrnsim.band_of(150.0) == "high gamma"
     assert rrnsim.band_of(0.5) == ""
+
+
+def test_overriding_fs_keeps_the_specs_nodes():
+    """The layout is the spec's, at the spec's fs: at 2 kHz the golden network keeps its 11 nodes
+    (397.9 Hz, dropped at 1 kHz, would be allowed there) unless frequencies are given."""
+    net = rrnsim.RRN.from_spec("golden", fs=2000.0)
+    assert net.fs == 2000.0
+    np.testing.assert_array_equal(net.frequencies, rrnsim.RRN.from_spec("golden").frequencies)
+    assert rrnsim.RRN.from_spec("golden", fs=2000.0, frequencies=[2.0, 397.9]).n_nodes == 2
