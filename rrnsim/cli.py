@@ -64,10 +64,10 @@ def _load_input(path):
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise SystemExit(f"rrnsim: cannot read input file {path!r}: {err}")
+        raise ValueError(f"cannot read input file {str(path)!r} as .npy or .npz: {err}") from None
     if isinstance(data, np.lib.npyio.NpzFile):
         if "X" not in data.files:
-            raise SystemExit(f"rrnsim: input file {path!r} has no array 'X' (has {data.files})")
+            raise ValueError(f"input file {str(path)!r} has no array 'X' (has {data.files})")
         data = data["X"]
     return data
 
@@ -558,7 +558,6 @@ def _note(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None):
-    sys.excepthook = sys.__excepthook__  # importing brian2 installs its own, which blames Brian2
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # Brian2's pyparsing renames
     warnings.filterwarnings("once", message="layout .* dropped")

@@ -2,6 +2,7 @@
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -62,11 +63,14 @@ def save_arrays(path, arrays, metadata=None):
 
 def load_arrays(path):
     """Read a file written by :func:`save_arrays`: ``(arrays, metadata)``, no pickle allowed."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    if not zipfile.is_zipfile(path):    # else numpy reads it as .npy and talks of pickles
+        raise ValueError(f"{str(path)!r} is not an .npz file (rrnsim writes its model and array "
+                         "files as .npz archives)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no such file: {str(path)!r}") from None
     except Exception as err:  # zipfile, zlib, value errors of a corrupt or truncated file
         raise ValueError(f"cannot read {str(path)!r} as an rrnsim .npz file: {err}") from None
     if _META_KEY not in arrays:

@@ -1,5 +1,6 @@
 """The command line, end to end on small inputs."""
 import json
+import subprocess
 import sys
 
 import numpy as np
@@ -126,6 +127,22 @@ def test_simulate_multichannel_input_file(tmp_path, capsys):
         assert data["x"].shape == (2, 300, 11)
 
 
+@pytest.mark.parametrize("content, message", [(None, "cannot read input file"),
+                                              (b"not an array", "cannot read input file"),
+                                              ("npz without X", "has no array 'X'")])
+def test_simulate_bad_input_file_is_an_error_line(tmp_path, capsys, content, message):
+    path = tmp_path / "input.npz"
+    if content == "npz without X":
+        np.savez(path, u=np.zeros((1, 10)))
+    elif content is not None:
+        path.write_bytes(content)
+    assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
+                 str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rrnsim: error:") and message in err and "input.npz" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_evaluate_refuses_labels_the_model_never_saw(tmp_path, capsys):
     from rrnsim import RRNClassifier
     X = np.random.default_rng(0).random((40, 100))
@@ -164,10 +181,14 @@ def test_bad_numbers_are_one_line_errors_naming_the_flag(argv, flag, tmp_path, m
     assert list(tmp_path.iterdir()) == []  # refused before any work
 
 
-def test_main_restores_the_default_excepthook(monkeypatch):
-    monkeypatch.setattr(sys, "excepthook", lambda *exc_info: None)  # as importing brian2 does
-    assert main(["models"]) == 0
-    assert sys.excepthook is sys.__excepthook__
+def test_uncaught_errors_are_not_blamed_on_brian2():
+    """Importing brian2 installs an excepthook that calls any uncaught error a Brian 2 bug;
+    importing rrnsim (which imports brian2) keeps the caller's hook."""
+    code = ("import sys; hook = sys.excepthook; import rrnsim; assert sys.excepthook is hook; "
+            "rrnsim.RRN.from_spec('goldn')")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "unknown spec 'goldn'" in run.stderr and "Brian 2" not in run.stderr
 
 
 def test_evaluate_refuses_a_model_of_another_task(tmp_path, capsys):
