@@ -62,7 +62,7 @@ def main(argv=None):
                 started = time.perf_counter()
                 clf = RRNClassifier(spec="golden", seed=seed, verbose=False, **MODELS[model])
                 clf.fit(X_train, y_train)
-                record = {"task": task, "model": model, "seed": seed,
+                record = {"task": task, "model": model, "seed": seed, "n_train": len(y_train),
                           "test_accuracy": clf.score(X_test, y_test), "ideal_accuracy": ideal,
                           "n_test": len(y_test), "n_parameters": clf.n_parameters_,
                           "train_seconds": round(time.perf_counter() - started, 2),
