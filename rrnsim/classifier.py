@@ -442,7 +442,11 @@ class RRNClassifier:
             raise ValueError("this RRNClassifier is not fitted yet: call fit(X, y) first")
 
     def transform(self, X):
-        """The features the readout sees, before normalisation: (samples, D) float64."""
+        """The features the readout sees, before normalisation: (samples, D) float64.
+
+        ``X`` (samples, time[, channels]) may be longer or shorter in time than the training
+        data: every feature is a mean over time (the windows split each sequence into equal
+        parts), so trials of another duration are read out on the same scale."""
         self._check_fitted()
         X = as_input(X, self.n_channels_)
         return self._summaries_to_features(self.network_.summaries(

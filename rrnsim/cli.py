@@ -536,11 +536,11 @@ def build_parser():
 
     p = commands.add_parser(
         "demo", help="the main job: simulate, train, evaluate and generate with the golden network",
-        description="The main job, in three parts. 1: simulate the golden network in Brian2 "
+        description="The main job, in two parts. 1: simulate the golden network in Brian2 "
                     "driven by white noise, analyse its spectrum with Elephant, print a peak "
                     "table. 2: train the golden RRN on the paper's spike task (1,000 trains), "
                     "test it on 10,000 new trains and print its accuracy beside the "
-                    "Bayes-optimal observer's and the paper's reference results. 3: generate 30 "
+                    "Bayes-optimal observer's and the paper's reference results, and generate 30 "
                     "trials of the paper's task with Brian2 as NIX. Writes the states, figures, "
                     "model and NIX file to --out; --seed seeds every random draw.")
     p.add_argument("--duration", type=_POSITIVE, default=10.0,
