@@ -181,12 +181,14 @@ def test_bad_numbers_are_one_line_errors_naming_the_flag(argv, flag, tmp_path, m
     assert list(tmp_path.iterdir()) == []  # refused before any work
 
 
-def test_uncaught_errors_are_not_blamed_on_brian2():
+def test_uncaught_errors_are_not_blamed_on_brian2(tmp_path):
     """Importing brian2 installs an excepthook that calls any uncaught error a Brian 2 bug;
-    importing rrnsim (which imports brian2) keeps the caller's hook."""
+    importing rrnsim (which imports brian2) keeps the caller's hook. (A user's script, run
+    outside the source tree: the installed package.)"""
     code = ("import sys; hook = sys.excepthook; import rrnsim; assert sys.excepthook is hook; "
             "rrnsim.RRN.from_spec('goldn')")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 1
     assert "unknown spec 'goldn'" in run.stderr and "Brian 2" not in run.stderr
 
