@@ -17,11 +17,10 @@ from rrnsim.classifier import RRNClassifier
 from rrnsim.data import load_mnist
 
 #: Named runs: the paper's model (its features and readout, the reference's learning rate for
-#: every weight),
-#: rrnsim's default classifier, the default before the resonance features (``phase``), and the
-#: default with the optional products features and refit.
+#: every weight, no prior on the readout), rrnsim's default classifier, the default before the
+#: resonance features (``phase``), and the default with the optional products features and refit.
 RUNS = {
-    "paper": dict(features="power", lr=3e-3, recurrent_lr_scale=1.0),
+    "paper": dict(features="power", lr=3e-3, recurrent_lr_scale=1.0, readout_alpha=0.0),
     "default": dict(),
     "phase": dict(features="phase"),
     "products": dict(windows=4, products=2, refit_alpha=100.0),
@@ -35,7 +34,8 @@ def main(argv=None):
                              "%(default)s)")
     parser.add_argument("--epochs", type=int, default=30, help="training epochs per run (%(default)s)")
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS),
-                        help="named runs to train, in this order (all: paper default products)")
+                        help="named runs to train, in this order (default: all, "
+                             f"{' '.join(RUNS)})")
     parser.add_argument("--seed", type=int, default=0,
                         help="classifier seed: initial weights, split and batch order (%(default)s)")
     parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "results/smnist.jsonl"),

@@ -3,7 +3,7 @@
 The model (DESIGN.md): oscillator network -> per-node summaries of its states -> batch-norm-style
 normalisation (learned scale and shift) -> softmax readout. ``features="power"`` with one readout
 component is the paper's model exactly (trained as the paper's code trains it with
-``lr=3e-3, recurrent_lr_scale=1.0``); the default ``features="resonance"`` adds the
+``lr=3e-3, recurrent_lr_scale=1.0, readout_alpha=0``); the default ``features="resonance"`` adds the
 phase-keeping window means of x and of its quadrature, each node's resonance with its input
 (second-order: whether the input arrives in step with the node's oscillation), and a mixture
 readout that combines them non-linearly.
@@ -22,7 +22,7 @@ from .io import load_arrays, save_arrays
 from .network import RRN
 from .validation import as_input, count, fraction, positive
 from .optim import AdamW, clip_grad_norm, one_cycle_lr
-from .readout import BatchNorm, MixtureReadout, cross_entropy, ridge_refit
+from .readout import BatchNorm, MixtureReadout, cross_entropy, ridge_penalty, ridge_refit
 from .specs import load_spec
 
 __all__ = ["RRNClassifier", "FEATURES"]
@@ -85,6 +85,15 @@ class RRNClassifier:
         one-cycle schedule peaking at ``lr``; gradient norm clipped at 1; weight decay on the
         weights, not on normalisation or node parameters). ``batch_size`` >= 2, and every batch
         holds at least two samples: the normalisation needs batch statistics.
+    readout_alpha : float
+        A Gaussian prior on the readout's weights: the training loss adds
+        ``readout_alpha / n_train * sum(readout_weight**2)`` (n_train: the samples trained on,
+        the validation split excluded), a ridge penalty whose strength fades as the data grow,
+        as ``refit_alpha``'s. It keeps a mixture readout from fitting the noise of a small data
+        set (spike task, 1,000 trains: 0.031 per weight, accuracy 0.696 against 0.688 without;
+        sequential MNIST, 55,000 images: 0.0005, unchanged). AdamW's weight decay cannot do this:
+        it shrinks by ``lr * weight_decay`` per step, which the one-cycle schedule anneals away.
+        0: none, as the paper.
     recurrent_lr_scale : float
         W_res learns at ``recurrent_lr_scale * lr``. Adam moves every weight by about the
         learning rate per step whatever its size, and W_res starts at std ``w_res_init`` (0.01)
@@ -113,7 +122,8 @@ class RRNClassifier:
     def __init__(self, spec="golden", features="resonance", windows=2, components=None,
                  products=None, refit_alpha=None,
                  train_recurrent=True, train_input=False, train_nodes=False, epochs=30,
-                 batch_size=128, lr=1e-2, weight_decay=1e-2, label_smoothing=0.0,
+                 batch_size=128, lr=1e-2, weight_decay=1e-2, readout_alpha=30.0,
+                 label_smoothing=0.0,
                  recurrent_lr_scale=0.1, validation_fraction=0.1, w_res_init=0.01, seed=0,
                  verbose=True):
         self.spec = spec
@@ -129,6 +139,7 @@ class RRNClassifier:
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.readout_alpha = readout_alpha
         self.label_smoothing = label_smoothing
         self.recurrent_lr_scale = recurrent_lr_scale
         self.validation_fraction = validation_fraction
@@ -195,7 +206,7 @@ class RRNClassifier:
             positive("refit_alpha", self.refit_alpha)
         positive("lr", self.lr)
         positive("recurrent_lr_scale", self.recurrent_lr_scale)
-        for name in ("weight_decay", "w_res_init"):
+        for name in ("weight_decay", "readout_alpha", "w_res_init"):
             positive(name, getattr(self, name), allow_zero=True)
         for name in ("validation_fraction", "label_smoothing"):
             fraction(name, getattr(self, name))
@@ -272,20 +283,23 @@ class RRNClassifier:
         """True when only normalisation and readout train: the features never change."""
         return not {"w_res", "w_in", "node_f", "node_beta"} & set(self._trainable())
 
-    def _readout_gradients(self, F, y):
-        """Loss, gradients (dict) of normalisation and readout, and dL/dF on features F
-        (batch, D) with labels ``y`` (batch,)."""
+    def _readout_gradients(self, F, y, l2):
+        """Loss (with the ridge penalty ``l2`` on the readout's weights), gradients (dict) of
+        normalisation and readout, and dL/dF on features F (batch, D) with labels ``y``
+        (batch,)."""
         p = self.params_
         logits, (bn_cache, ro_cache) = self._scores(F, training=True)
         loss, d_logits = cross_entropy(logits, y, self.label_smoothing)
+        penalty, d_penalty = ridge_penalty(p["readout_weight"], l2)
         d_z, g_ro = MixtureReadout.backward(d_logits, {"weight": p["readout_weight"]}, ro_cache)
         d_F, g_bn = BatchNorm.backward(d_z, {"scale": p["bn_scale"]}, bn_cache)
-        return loss, {"bn_scale": g_bn["scale"], "bn_shift": g_bn["shift"],
-                      "readout_weight": g_ro["weight"], "readout_bias": g_ro["bias"]}, d_F
+        return loss + penalty, {"bn_scale": g_bn["scale"], "bn_shift": g_bn["shift"],
+                                "readout_weight": g_ro["weight"] + d_penalty,
+                                "readout_bias": g_ro["bias"]}, d_F
 
-    def _gradients(self, u, y):
+    def _gradients(self, u, y, l2):
         """Loss and gradients (dict) on one batch ``u`` (batch, time, channels), through the
-        oscillators."""
+        oscillators; ``l2``: the ridge penalty on the readout's weights."""
         net, p = self.network_, self.params_
         omega_p, beta_p = net.paper_constants
         w1, w2 = net.w1, net.w2
@@ -293,7 +307,7 @@ class RRNClassifier:
                                 net.fs, record=True, record_gates=True, n_windows=self._n_windows,
                                 skip_silent=not self.train_nodes, products=self._products_band,
                                 resonance=self._resonance)
-        loss, grads, d_F = self._readout_gradients(self._summaries_to_features(out), y)
+        loss, grads, d_F = self._readout_gradients(self._summaries_to_features(out), y, l2)
         K, W, n = net.n_nodes, self._n_windows, u.shape[0]
         d = {}  # dL/d(summary), split in the order of _summaries_to_features
         if self.features == "power":
@@ -355,6 +369,7 @@ class RRNClassifier:
         val, train = order[:n_val], order[n_val:]
         if len(train) < 2:
             raise ValueError(f"only {len(train)} training sample(s) after the validation split")
+        l2 = self.readout_alpha / len(train)
         # fixed oscillators: the features never change, so compute them once
         features = self.transform(X) if self._fixed_oscillators else None
         trainable = self._trainable()
@@ -378,9 +393,10 @@ class RRNClassifier:
                     batch = np.sort(batch)
                     if features is None:
                         u = np.ascontiguousarray(X[batch], dtype=np.float64)
-                        loss, grads = self._gradients(u, y_index[batch])
+                        loss, grads = self._gradients(u, y_index[batch], l2)
                     else:
-                        loss, grads, _ = self._readout_gradients(features[batch], y_index[batch])
+                        loss, grads, _ = self._readout_gradients(features[batch], y_index[batch],
+                                                                 l2)
                     clip_grad_norm(grads, _MAX_GRAD_NORM)
                     lr = one_cycle_lr(step, total_steps, self.lr)
                     optimiser.step(self.params_, grads, lr, self.weight_decay)
@@ -501,8 +517,9 @@ class RRNClassifier:
             raise ValueError(f"{str(path)!r} is not an rrnsim RRNClassifier file "
                              f"(format {meta.get('format')!r})")
         try:
-            # files from before recurrent_lr_scale trained W_res at the full learning rate
-            clf = cls(**{"recurrent_lr_scale": 1.0, **meta["params"]})
+            # files from before recurrent_lr_scale trained W_res at the full learning rate, and
+            # those from before readout_alpha without a prior
+            clf = cls(**{"recurrent_lr_scale": 1.0, "readout_alpha": 0.0, **meta["params"]})
             clf.classes_ = arrays["classes"]
             clf.params_ = {k[6:]: v.astype(float) for k, v in arrays.items() if k.startswith("param_")}
             clf.bn_state_ = {k[3:]: v.astype(float) for k, v in arrays.items() if k.startswith("bn_")}

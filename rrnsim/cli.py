@@ -141,7 +141,8 @@ def _cmd_models(args):
         print(f"{'':<26}{freqs}" + (f"  [dropped: {dropped}]" if dropped else ""))
     print(f"parameters: the paper's classifier with {args.classes} classes (W_res off-diagonal + "
           "normalisation scale/shift + linear readout):\n  RRNClassifier(features=\"power\"); "
-          "trained as the paper's code trains it with lr=3e-3, recurrent_lr_scale=1.0.\n  "
+          "trained as the paper's code trains it with lr=3e-3, recurrent_lr_scale=1.0,\n  "
+          "readout_alpha=0.\n  "
           "rrnsim's default, RRNClassifier(), adds phase-keeping window features, each node's "
           "resonance with\n  its input and a mixture readout; its count is printed by rrnsim train "
           "and stored in the model file.")
@@ -162,7 +163,7 @@ def _classifier_options(args):
                 train_recurrent=not args.no_recurrent, train_input=args.train_input,
                 train_nodes=args.train_nodes, epochs=args.epochs, batch_size=args.batch_size,
                 lr=args.lr, weight_decay=args.weight_decay,
-                recurrent_lr_scale=args.recurrent_lr_scale,
+                recurrent_lr_scale=args.recurrent_lr_scale, readout_alpha=args.readout_alpha,
                 validation_fraction=args.validation_fraction)
 
 
@@ -483,6 +484,10 @@ def build_parser():
                    help="AdamW weight decay (default: %(default)s)")
     p.add_argument("--recurrent-lr-scale", type=_POSITIVE, default=_FIT["recurrent_lr_scale"],
                    metavar="SCALE", help="W_res learns at SCALE times --lr (default: %(default)s)")
+    p.add_argument("--readout-alpha", type=_NON_NEGATIVE, default=_FIT["readout_alpha"],
+                   metavar="ALPHA", help="ridge prior on the readout's weights: the loss adds "
+                                         "ALPHA/n_train * sum(weights**2); 0: none, as the paper "
+                                         "(default: %(default)s)")
     p.add_argument("--validation-fraction", type=_checked(fraction),
                    help="held out to pick the epoch, by the one-standard-error rule on its loss "
                         "(default: spikes "

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax
 
-__all__ = ["BatchNorm", "MixtureReadout", "cross_entropy", "ridge_refit"]
+__all__ = ["BatchNorm", "MixtureReadout", "cross_entropy", "ridge_penalty", "ridge_refit"]
 
 
 class BatchNorm:
@@ -101,6 +101,11 @@ def cross_entropy(logits, y, label_smoothing=0.0):
     return -(target * log_p).sum() / n, (np.exp(log_p) - target) / n
 
 
+def ridge_penalty(weight, l2):
+    """The ridge penalty ``l2 * sum(weight**2)`` and its gradient (shaped as ``weight``)."""
+    return l2 * float((weight ** 2).sum()), 2 * l2 * weight
+
+
 def ridge_refit(z, y, params, l2, max_iter=200, tol=1e-5):
     """Refit a :class:`MixtureReadout` (``params``: weight (C, M, D), bias (C, M)) to features
     ``z`` (n, D) and labels ``y`` (n,) by L-BFGS on the mean cross-entropy plus
@@ -119,8 +124,9 @@ def ridge_refit(z, y, params, l2, max_iter=200, tol=1e-5):
         logits, cache = readout.forward(z, p)
         loss, d_logits = cross_entropy(logits, y)
         grads = MixtureReadout.backward(d_logits, p, cache, input_grad=False)[1]
-        return (loss + l2 * (p["weight"] ** 2).sum(),
-                np.concatenate([(grads["weight"] + 2 * l2 * p["weight"]).ravel(), grads["bias"].ravel()]))
+        penalty, d_penalty = ridge_penalty(p["weight"], l2)
+        return (loss + penalty,
+                np.concatenate([(grads["weight"] + d_penalty).ravel(), grads["bias"].ravel()]))
 
     result = minimize(loss_and_grad, np.concatenate([params["weight"].ravel(), params["bias"].ravel()]),
                       jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "ftol": tol})

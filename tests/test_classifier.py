@@ -159,6 +159,8 @@ def test_bad_training_input(X, y, message):
     ({"weight_decay": np.nan}, "weight_decay must be finite, got nan"),
     ({"weight_decay": -0.1}, "weight_decay must be a finite non-negative number, got -0.1"),
     ({"w_res_init": -1.0}, "w_res_init must be a finite non-negative number"),
+    ({"readout_alpha": -3.0}, "readout_alpha must be a finite non-negative number, got -3.0"),
+    ({"readout_alpha": float("nan")}, "readout_alpha must be finite, got nan"),
     ({"lr": 0.0}, "lr must be a finite positive number"),
     ({"seed": -1}, "seed must be at least 0, got -1"),
     ({"seed": 1.5}, "seed must be an integer, got 1.5"),
@@ -226,15 +228,16 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path, damage):
         assert "is not an .npz file" in str(error.value) and "pickle" not in str(error.value)
 
 
-def test_model_files_from_before_recurrent_lr_scale_load_with_the_rate_they_trained_at(tmp_path):
+def test_model_files_from_before_recurrent_lr_scale_load_with_the_settings_they_trained_at(
+        tmp_path):
     X, y = rhythm_task(n=40)
     clf = small(epochs=1).fit(X, y)
     path = clf.save(tmp_path / "model.npz")
     arrays, metadata = rrnsim.io.load_arrays(path)
-    del metadata["params"]["recurrent_lr_scale"]
+    del metadata["params"]["recurrent_lr_scale"], metadata["params"]["readout_alpha"]
     rrnsim.io.save_arrays(path, arrays, metadata)
     old = RRNClassifier.load(path)
-    assert old.recurrent_lr_scale == 1.0
+    assert old.recurrent_lr_scale == 1.0 and old.readout_alpha == 0.0
     np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
 
 
@@ -353,6 +356,26 @@ def test_recurrent_lr_scale_sets_how_far_w_res_moves(monkeypatch):
     monkeypatch.setattr(rrnsim.optim.AdamW, "__init__", recording)
     small(recurrent_lr_scale=0.25, epochs=1).fit(X, y)
     assert scales == [{"w_res": 0.25}]      # only W_res learns at the scaled rate
+
+
+def test_readout_alpha_is_a_ridge_prior_scaled_by_the_training_samples(monkeypatch):
+    X, y = rhythm_task(n=100)
+    fixed = dict(train_recurrent=False, epochs=10, validation_fraction=0.2)  # 80 trained on
+    norms = [np.linalg.norm(small(readout_alpha=alpha, **fixed).fit(X, y).params_["readout_weight"])
+             for alpha in (0.0, 30.0, 300.0)]
+    assert norms[0] > norms[1] > norms[2]
+    strengths, penalty = [], rrnsim.classifier.ridge_penalty
+    def recording(weight, l2):
+        strengths.append(l2)
+        return penalty(weight, l2)
+    monkeypatch.setattr(rrnsim.classifier, "ridge_penalty", recording)
+    clf = small(readout_alpha=30.0, **fixed).fit(X, y)
+    assert set(strengths) == {30.0 / 80}
+    # the recorded training loss is the cross-entropy plus the penalty
+    weight = clf.params_["readout_weight"]
+    assert len(strengths) == 10 * 3       # 80 samples in batches of 32: 3 per epoch
+    assert np.isclose(penalty(weight, 0.5)[0], 0.5 * np.sum(weight ** 2))
+    np.testing.assert_allclose(penalty(weight, 0.5)[1], weight)
 
 
 def test_the_model_of_the_kept_epoch_is_restored(monkeypatch):

@@ -71,8 +71,10 @@ def test_simulate_writes_states_and_figures(tmp_path, capsys):
 def test_train_then_evaluate_spike_task(tmp_path, capsys):
     model = tmp_path / "m.npz"
     assert main(["train", "--task", "spikes", "--trials", "200", "--epochs", "2", "--out",
-                 str(model), "--quiet", "--model", "e", "--recurrent-lr-scale", "0.5"]) == 0
-    assert RRNClassifier.load(model).recurrent_lr_scale == 0.5
+                 str(model), "--quiet", "--model", "e", "--recurrent-lr-scale", "0.5",
+                 "--readout-alpha", "3"]) == 0
+    trained = RRNClassifier.load(model)
+    assert trained.recurrent_lr_scale == 0.5 and trained.readout_alpha == 3.0
     assert main(["evaluate", str(model), "--task", "spikes", "--trials", "400"]) == 0
     out = capsys.readouterr().out
     accuracy = float(out.split("test samples: ")[1].split()[0])

@@ -42,11 +42,12 @@ def central_difference(loss, p, idx, h):
                                                 ("resonance", None), ("resonance", 1)])
 def test_every_gradient_matches_finite_differences(features, products, train_nodes):
     clf, u, y = small_problem(features, train_nodes, products)
-    _, grads = clf._gradients(u, y)
+    l2 = 0.05  # the ridge prior on the readout's weights, part of the loss
+    _, grads = clf._gradients(u, y, l2)
 
     def loss():
         clf._sync_network()
-        return clf._gradients(u, y)[0]
+        return clf._gradients(u, y, l2)[0]
 
     K = clf.network_.n_nodes
     for name, grad in grads.items():
