@@ -13,7 +13,11 @@ classifier's readout) fitted to convergence by L-BFGS with a ridge penalty, best
   (the rate is 100*(1 + sin(2*pi*f*t)), f uniform in 10-50 Hz);
 - ``Fourier 10-50 Hz / 4 Hz`` and ``Fourier at golden f``: the same at 10, 14, ..., 50 Hz, and at
   the golden network's 11 node frequencies (3 of them inside 10-50 Hz): how much the coverage of
-  the modulation band matters.
+  the modulation band matters;
+- ``... + squares``: those and, per frequency, the phase-locked second-order terms: the real and
+  imaginary parts of Z**2 and |Z|**2, Z = C + iS the complex coefficient. The observer's
+  log-likelihood ratio is a mixture over f of sums of log(1 + sin(2 pi f t_k)) over the spikes;
+  averaged over f, its second-order part is a function of such terms.
 
 Beside them the Bayes-optimal observer (``rrnsim.observer.IdealObserver``) on the same test
 trains. If the Fourier features, read out this way, stay far below the observer, the limit is
@@ -51,12 +55,24 @@ def fourier_features(frequencies, fs=1000.0):
     return features
 
 
+def with_squares(fourier):
+    """Fourier features (n, 2F + 1) and, per frequency, C**2 - S**2, C*S and C**2 + S**2."""
+    def features(X):
+        F = fourier(X)
+        n_f = (F.shape[1] - 1) // 2
+        S, C = F[:, :n_f], F[:, n_f:2 * n_f]
+        return np.concatenate([F, C ** 2 - S ** 2, C * S, C ** 2 + S ** 2], axis=1)
+    return features
+
+
 FEATURE_SETS = {
     "golden RRN (phase)": golden_features,
     "golden RRN (resonance)": lambda X: golden_features(X, resonance=True),
     "Fourier at golden f": fourier_features(RRN.from_spec("golden").frequencies),
     "Fourier 10-50 Hz / 4 Hz": fourier_features(np.arange(10.0, 50.5, 4.0)),
     "Fourier 10-50 Hz / 2 Hz": fourier_features(np.arange(10.0, 50.5, 2.0)),
+    "Fourier at golden f + squares": with_squares(fourier_features(RRN.from_spec("golden").frequencies)),
+    "Fourier 10-50 / 4 + squares": with_squares(fourier_features(np.arange(10.0, 50.5, 4.0))),
 }
 
 
@@ -97,9 +113,9 @@ def main(argv=None):
                 table.setdefault((name, m), []).append(
                     fitted_accuracy(F_train, train.y, F_test, test.y, m, args.l2))
         print(f"seed {seed} done", flush=True)
-    print(f"\n{'features':<24} {'components':>10} {'mean':>6}  per seed")
+    print(f"\n{'features':<30} {'components':>10} {'mean':>6}  per seed")
     for (name, m), accs in table.items():
-        print(f"{name:<24} {m!s:>10} {np.mean(accs):6.3f}  " + " ".join(f"{a:.3f}" for a in accs))
+        print(f"{name:<30} {m!s:>10} {np.mean(accs):6.3f}  " + " ".join(f"{a:.3f}" for a in accs))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
-"""Spike-train tasks, 5 seeds: the golden RRN beside the Bayes-optimal observer.
+"""Spike-train tasks, 5 seeds: an RRN (golden unless --spec) beside the Bayes-optimal observer.
 
 - ``paper``: the paper's task (constant vs rhythm-modulated 100 Hz trains of 100 ms), 1,000
   training trains from ``rrnsim.data.spike_task``, a fresh test set per seed;
 - ``bands``: one class per rhythm band (delta..gamma), 1 s trains at 30 Hz mean rate, generated
   with Brian2 (``rrnsim.data.bands_task``), 1,000 training trials per seed.
 
-For each seed: train ``RRNClassifier(spec="golden", **model)`` and score it and the
-``IdealObserver`` on the same test trials. Appends JSON lines to ``--results`` and prints a table.
+For each seed: train ``RRNClassifier(spec=SPEC, **model)`` (``--spec``, default golden) and
+score it and the ``IdealObserver`` on the same test trials. Appends JSON lines to ``--results``
+and prints a table.
 
     python analysis/spike_study.py --tasks paper bands --models default paper --seeds 5
+    python analysis/spike_study.py --spec analysis/modulation_band.toml   # 11 nodes in 10-50 Hz
 """
 import argparse
 import json
@@ -19,6 +21,7 @@ import numpy as np
 
 from rrnsim import IdealObserver, RRNClassifier
 from rrnsim.data import bands_task, bin_block, spike_task
+from rrnsim.specs import load_spec
 
 MODELS = {"default": {},
           "paper": {"features": "power", "lr": 3e-3, "recurrent_lr_scale": 1.0,
@@ -43,6 +46,8 @@ def main(argv=None):
                              "per rhythm band) (paper)")
     parser.add_argument("--models", nargs="+", default=["default"], choices=list(MODELS),
                         help="classifier settings to train on each task (default)")
+    parser.add_argument("--spec", default="golden",
+                        help="network spec name or TOML path (%(default)s)")
     parser.add_argument("--seeds", type=int, default=5,
                         help="number of seeds s = 0..N-1: training data seed 1000+s, test 2000+s, "
                              "classifier seed s (%(default)s)")
@@ -52,6 +57,10 @@ def main(argv=None):
                         help="JSON-lines file that gets one record per task, model and seed appended "
                              "(%(default)s)")
     args = parser.parse_args(argv)
+    try:
+        load_spec(args.spec)  # a bad spec fails here, before any data are made
+    except (OSError, ValueError) as error:
+        parser.error(str(error))
     table = {}
     for task in args.tasks:
         observer = IdealObserver(task)
@@ -62,7 +71,7 @@ def main(argv=None):
             table.setdefault((task, "ideal observer"), []).append(ideal)
             for model in args.models:
                 started = time.perf_counter()
-                clf = RRNClassifier(spec="golden", seed=seed, verbose=False, **MODELS[model])
+                clf = RRNClassifier(spec=args.spec, seed=seed, verbose=False, **MODELS[model])
                 clf.fit(X_train, y_train)
                 record = {"task": task, "model": model, "seed": seed, "n_train": len(y_train),
                           "test_accuracy": clf.score(X_test, y_test), "ideal_accuracy": ideal,
