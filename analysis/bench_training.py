@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rrnsim.classifier import RRNClassifier
+from rrnsim.classifier import PAPER_SETTINGS, RRNClassifier
 from rrnsim.data import load_mnist
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,7 +31,7 @@ from reference_torch import ReferenceRRN, time_training_batches  # noqa: E402
 
 
 #: The classifiers timed: the default arguments, and the paper's model.
-MODELS = {"default model": {}, "paper's model (power)": {"features": "power"}}
+MODELS = {"default model": {}, "paper's model": PAPER_SETTINGS}
 
 
 def timed_fit(X, y, **options):

@@ -13,14 +13,14 @@ import time
 from pathlib import Path
 
 
-from rrnsim.classifier import RRNClassifier
+from rrnsim.classifier import PAPER_SETTINGS, RRNClassifier
 from rrnsim.data import load_mnist
 
 #: Named runs: the paper's model (its features and readout, the reference's learning rate for
 #: every weight, no prior on the readout), rrnsim's default classifier, the default before the
 #: resonance features (``phase``), and the default with the optional products features and refit.
 RUNS = {
-    "paper": dict(features="power", lr=3e-3, recurrent_lr_scale=1.0, readout_alpha=0.0),
+    "paper": PAPER_SETTINGS,
     "default": dict(),
     "phase": dict(features="phase"),
     "products": dict(windows=4, products=2, refit_alpha=100.0),

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rrnsim import IdealObserver, RRNClassifier
+from rrnsim import PAPER_SETTINGS, IdealObserver, RRNClassifier
 from rrnsim.data import bands_task, bin_block, spike_task
 from rrnsim.specs import load_spec
 
 MODELS = {"default": {},
-          "paper": {"features": "power", "lr": 3e-3, "recurrent_lr_scale": 1.0,
-                    "readout_alpha": 0.0},
+          "paper": PAPER_SETTINGS,
           "phase": {"features": "phase"},
           "refit": {"components": 1, "refit_alpha": 3.0},
           "fixed-refit": {"components": 1, "refit_alpha": 3.0, "train_recurrent": False},

@@ -7,7 +7,7 @@ import sys
 __version__ = "0.1.0"
 
 _excepthook = sys.excepthook
-from .classifier import RRNClassifier  # noqa: E402 (imports brian2)
+from .classifier import PAPER_SETTINGS, RRNClassifier  # noqa: E402 (imports brian2)
 from .network import RRN, RunResult  # noqa: E402
 from .observer import IdealObserver  # noqa: E402
 from .rhythms import BANDS, band_of, make_layout  # noqa: E402
@@ -19,4 +19,4 @@ from .specs import load_spec, spec_names  # noqa: E402
 sys.excepthook = _excepthook
 del _excepthook
 
-__all__ = ["RRN", "RunResult", "RRNClassifier", "IdealObserver", "BANDS", "band_of", "make_layout", "load_spec", "spec_names"]
+__all__ = ["RRN", "RunResult", "RRNClassifier", "PAPER_SETTINGS", "IdealObserver", "BANDS", "band_of", "make_layout", "load_spec", "spec_names"]

@@ -2,8 +2,9 @@
 
 The model (DESIGN.md): oscillator network -> per-node summaries of its states -> batch-norm-style
 normalisation (learned scale and shift) -> softmax readout. ``features="power"`` with one readout
-component is the paper's model exactly (trained as the paper's code trains it with
-``lr=3e-3, recurrent_lr_scale=1.0, readout_alpha=0``); the default ``features="resonance"`` adds the
+component is the paper's model exactly; ``RRNClassifier(**PAPER_SETTINGS)`` also trains it as the
+paper's code does (``lr=3e-3`` for every weight, no prior on the readout). The default
+``features="resonance"`` adds the
 phase-keeping window means of x and of its quadrature, each node's resonance with its input
 (second-order: whether the input arrives in step with the node's oscillation), and a mixture
 readout that combines them non-linearly.
@@ -25,12 +26,14 @@ from .optim import AdamW, clip_grad_norm, one_cycle_lr
 from .readout import BatchNorm, MixtureReadout, cross_entropy, ridge_penalty, ridge_refit
 from .specs import load_spec
 
-__all__ = ["RRNClassifier", "FEATURES"]
+__all__ = ["RRNClassifier", "FEATURES", "PAPER_SETTINGS"]
 
 #: Feature sets: the paper's mean A**2 per node; log power plus phase-keeping window means
 #: (plus, with ``products``, the time-averaged products of neighbouring nodes' states); and
 #: those plus each node's resonance with its input.
 FEATURES = ("power", "phase", "resonance")
+#: The paper's model, trained as the paper's code trains it: ``RRNClassifier(**PAPER_SETTINGS)``.
+PAPER_SETTINGS = {"features": "power", "lr": 3e-3, "recurrent_lr_scale": 1.0, "readout_alpha": 0.0}
 _MAX_GRAD_NORM = 1.0
 _POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import spectral
-from .classifier import FEATURES, RRNClassifier
+from .classifier import FEATURES, PAPER_SETTINGS, RRNClassifier
 from .io import save_arrays
 from .network import RRN
 from .observer import IdealObserver
@@ -141,8 +141,8 @@ def _cmd_models(args):
         print(f"{'':<26}{freqs}" + (f"  [dropped: {dropped}]" if dropped else ""))
     print(f"parameters: the paper's classifier with {args.classes} classes (W_res off-diagonal + "
           "normalisation scale/shift + linear readout):\n  RRNClassifier(features=\"power\"); "
-          "trained as the paper's code trains it with lr=3e-3, recurrent_lr_scale=1.0,\n  "
-          "readout_alpha=0.\n  "
+          "trained as the paper's code trains it: RRNClassifier(**rrnsim.PAPER_SETTINGS),\n  "
+          f"{', '.join(f'{k}={v!r}' for k, v in PAPER_SETTINGS.items())}.\n  "
           "rrnsim's default, RRNClassifier(), adds phase-keeping window features, each node's "
           "resonance with\n  its input and a mixture readout; its count is printed by rrnsim train "
           "and stored in the model file.")

@@ -106,6 +106,25 @@ def test_paper_model_forward_is_the_papers_features():
     assert clf.n_parameters_ == net.n_parameters(n_classes=2)
 
 
+def test_paper_settings_train_the_papers_model_as_its_code_does(monkeypatch):
+    """One rate for every weight, a linear readout on the power, no prior on the readout."""
+    X, y = rhythm_task(n=40)
+    scales, strengths = [], []
+    init, penalty = rrnsim.optim.AdamW.__init__, rrnsim.classifier.ridge_penalty
+    def recording_init(self, params, decay=(), lr_scale=None, **kwargs):
+        scales.append(lr_scale)
+        init(self, params, decay, lr_scale, **kwargs)
+    def recording_penalty(weight, l2):
+        strengths.append(l2)
+        return penalty(weight, l2)
+    monkeypatch.setattr(rrnsim.optim.AdamW, "__init__", recording_init)
+    monkeypatch.setattr(rrnsim.classifier, "ridge_penalty", recording_penalty)
+    clf = RRNClassifier(spec="e", epochs=1, verbose=False, **rrnsim.PAPER_SETTINGS).fit(X, y)
+    assert scales == [{"w_res": 1.0}] and set(strengths) == {0.0} and clf.lr == 3e-3
+    assert clf.params_["readout_weight"].shape == (2, 1, clf.network_.n_nodes)
+    assert clf.n_parameters_ == clf.network_.n_parameters(n_classes=2)
+
+
 def test_readout_only_keeps_oscillators_fixed():
     X, y = rhythm_task(n=60)
     clf = small(train_recurrent=False, w_res_init=0.05).fit(X, y)
