@@ -18,12 +18,14 @@ from rrnsim.data import load_mnist
 
 #: Named runs: the paper's model (its features and readout, the reference's learning rate for
 #: every weight, no prior on the readout), rrnsim's default classifier, the default before the
-#: resonance features (``phase``), and the default with the optional products features and refit.
+#: resonance features (``phase``), the default with the optional products features and refit, and
+#: the default with the node frequencies and damping trained (``nodes``).
 RUNS = {
     "paper": PAPER_SETTINGS,
     "default": dict(),
     "phase": dict(features="phase"),
     "products": dict(windows=4, products=2, refit_alpha=100.0),
+    "nodes": dict(train_nodes=True),
 }
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from rrnsim import RRN
 from rrnsim.data import spike_task
 from rrnsim.observer import IdealObserver
-from rrnsim.readout import MixtureReadout, cross_entropy, ridge_refit
+from rrnsim.readout import MixtureReadout, cross_entropy, ridge_penalty, ridge_refit
 
 
 def golden_features(X, resonance=False):
@@ -72,7 +72,7 @@ FEATURE_SETS = {
     "Fourier 10-50 Hz / 4 Hz": fourier_features(np.arange(10.0, 50.5, 4.0)),
     "Fourier 10-50 Hz / 2 Hz": fourier_features(np.arange(10.0, 50.5, 2.0)),
     "Fourier at golden f + squares": with_squares(fourier_features(RRN.from_spec("golden").frequencies)),
-    "Fourier 10-50 / 4 + squares": with_squares(fourier_features(np.arange(10.0, 50.5, 4.0))),
+    "Fourier 10-50 Hz / 4 Hz + squares": with_squares(fourier_features(np.arange(10.0, 50.5, 4.0))),
 }
 
 
@@ -85,7 +85,7 @@ def fitted_accuracy(F_train, y_train, F_test, y_test, components, l2, starts=2):
         params = readout.init(z_train.shape[1], 2, np.random.default_rng(start))
         params = ridge_refit(z_train, y_train, params, l2, max_iter=1000, tol=2.2e-9)  # converged
         loss = (cross_entropy(readout.forward(z_train, params)[0], y_train)[0]
-                + l2 * (params["weight"] ** 2).sum())
+                + ridge_penalty(params["weight"], l2)[0])
         if best is None or loss < best[0]:
             best = (loss, params)
     return float(np.mean(readout.forward(z_test, best[1])[0].argmax(1) == y_test))
@@ -113,9 +113,9 @@ def main(argv=None):
                 table.setdefault((name, m), []).append(
                     fitted_accuracy(F_train, train.y, F_test, test.y, m, args.l2))
         print(f"seed {seed} done", flush=True)
-    print(f"\n{'features':<30} {'components':>10} {'mean':>6}  per seed")
+    print(f"\n{'features':<34} {'components':>10} {'mean':>6}  per seed")
     for (name, m), accs in table.items():
-        print(f"{name:<30} {m!s:>10} {np.mean(accs):6.3f}  " + " ".join(f"{a:.3f}" for a in accs))
+        print(f"{name:<34} {m!s:>10} {np.mean(accs):6.3f}  " + " ".join(f"{a:.3f}" for a in accs))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from rrnsim.specs import load_spec
 MODELS = {"default": {},
           "paper": PAPER_SETTINGS,
           "phase": {"features": "phase"},
+          "nodes": {"train_nodes": True},
           "refit": {"components": 1, "refit_alpha": 3.0},
           "fixed-refit": {"components": 1, "refit_alpha": 3.0, "train_recurrent": False},
           "products": {"windows": 4, "products": 2, "refit_alpha": 100.0}}

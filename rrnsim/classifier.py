@@ -12,6 +12,7 @@ readout that combines them non-linearly.
 import functools
 import inspect
 import json
+from types import MappingProxyType
 
 import numpy as np
 from scipy.special import expit, log_softmax, logit
@@ -32,8 +33,10 @@ __all__ = ["RRNClassifier", "FEATURES", "PAPER_SETTINGS"]
 #: (plus, with ``products``, the time-averaged products of neighbouring nodes' states); and
 #: those plus each node's resonance with its input.
 FEATURES = ("power", "phase", "resonance")
-#: The paper's model, trained as the paper's code trains it: ``RRNClassifier(**PAPER_SETTINGS)``.
-PAPER_SETTINGS = {"features": "power", "lr": 3e-3, "recurrent_lr_scale": 1.0, "readout_alpha": 0.0}
+#: The paper's model, trained as the paper's code trains it: ``RRNClassifier(**PAPER_SETTINGS)``
+#: (read-only).
+PAPER_SETTINGS = MappingProxyType(
+    {"features": "power", "lr": 3e-3, "recurrent_lr_scale": 1.0, "readout_alpha": 0.0})
 _MAX_GRAD_NORM = 1.0
 _POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
 
@@ -102,7 +105,8 @@ class RRNClassifier:
         W_res learns at ``recurrent_lr_scale * lr``. Adam moves every weight by about the
         learning rate per step whatever its size, and W_res starts at std ``w_res_init`` (0.01)
         where the readout's weights are of order 1: at the full rate it leaves that range within
-        a few epochs and overfits (spike task at ``lr=1e-2``: 0.69 against 0.70 at 0.1x).
+        a few epochs and overfits (spike task at ``lr=1e-2``, before the readout prior: 0.69
+        against 0.70 at 0.1x).
     validation_fraction : float
         Fraction of the training data held out (at least one sample if > 0) to pick the best
         epoch by its validation loss (cross-entropy): the latest epoch whose loss is within one

@@ -120,7 +120,7 @@ def test_paper_settings_train_the_papers_model_as_its_code_does(monkeypatch):
     monkeypatch.setattr(rrnsim.optim.AdamW, "__init__", recording_init)
     monkeypatch.setattr(rrnsim.classifier, "ridge_penalty", recording_penalty)
     clf = RRNClassifier(spec="e", epochs=1, verbose=False, **rrnsim.PAPER_SETTINGS).fit(X, y)
-    assert scales == [{"w_res": 1.0}] and set(strengths) == {0.0} and clf.lr == 3e-3
+    assert scales == [{"w_res": 1.0}] and set(strengths) == {0.0}
     assert clf.params_["readout_weight"].shape == (2, 1, clf.network_.n_nodes)
     assert clf.n_parameters_ == clf.network_.n_parameters(n_classes=2)
 
@@ -390,11 +390,15 @@ def test_readout_alpha_is_a_ridge_prior_scaled_by_the_training_samples(monkeypat
     monkeypatch.setattr(rrnsim.classifier, "ridge_penalty", recording)
     clf = small(readout_alpha=30.0, **fixed).fit(X, y)
     assert set(strengths) == {30.0 / 80}
-    # the recorded training loss is the cross-entropy plus the penalty
-    weight = clf.params_["readout_weight"]
     assert len(strengths) == 10 * 3       # 80 samples in batches of 32: 3 per epoch
-    assert np.isclose(penalty(weight, 0.5)[0], 0.5 * np.sum(weight ** 2))
-    np.testing.assert_allclose(penalty(weight, 0.5)[1], weight)
+    # the training loss is the cross-entropy plus the penalty, and so is its gradient
+    F, weight = clf.transform(X[:32]), clf.params_["readout_weight"]
+    loss_0, grads_0, _ = clf._readout_gradients(F, y[:32], 0.0)
+    loss, grads, _ = clf._readout_gradients(F, y[:32], 0.5)
+    assert np.isclose(loss - loss_0, 0.5 * np.sum(weight ** 2), rtol=1e-12)
+    np.testing.assert_allclose(grads["readout_weight"] - grads_0["readout_weight"], weight,
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(grads["bn_scale"], grads_0["bn_scale"])
 
 
 def test_the_model_of_the_kept_epoch_is_restored(monkeypatch):
