@@ -88,7 +88,8 @@ class RRNClassifier:
         Also train W_in, and the node frequencies and damping (kept stable and below Nyquist by
         ``f = fs/2 * sigmoid(a)``, ``beta = exp(b)``, ``r = exp(-beta/fs)``). Training the nodes
         is the most accurate setting measured here (sequential MNIST 0.971 after 30 epochs
-        against the default's 0.952; spike task 0.707 against 0.696), at up to twice the time
+        against the default's 0.952; spike task 0.707 against 0.696; five bands 0.605 against
+        0.572), at up to twice the time
         per epoch: input-free stretches are stepped, not crossed in closed form.
     epochs, batch_size, lr, weight_decay, label_smoothing : training settings (AdamW with a
         one-cycle schedule peaking at ``lr``; gradient norm clipped at 1; weight decay on the
