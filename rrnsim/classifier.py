@@ -316,9 +316,10 @@ class RRNClassifier:
         net, p = self.network_, self.params_
         omega_p, beta_p = net.paper_constants
         w1, w2 = net.w1, net.w2
+        skip = not discrete.steps_through_silence(self.train_nodes, self._products_band)
         out = discrete.simulate(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                 net.fs, record=True, record_gates=True, n_windows=self._n_windows,
-                                skip_silent=not self.train_nodes, products=self._products_band,
+                                skip_silent=skip, products=self._products_band,
                                 resonance=self._resonance)
         loss, grads, d_F = self._readout_gradients(self._summaries_to_features(out), y, l2)
         K, W, n = net.n_nodes, self._n_windows, u.shape[0]
@@ -341,7 +342,7 @@ class RRNClassifier:
                                   d.get("window_x"), d.get("window_q"), nodes=self.train_nodes,
                                   products=self._products_band, d_products=d.get("products"),
                                   d_resonance_x=d.get("resonance_x"),
-                                  d_resonance_q=d.get("resonance_q"))
+                                  d_resonance_q=d.get("resonance_q"), skip_silent=skip)
         if "w_res" in self._trainable():
             grads["w_res"] = g_osc["w_res"] * (1 - np.eye(K))
         if self.train_input:

@@ -70,10 +70,10 @@ def test_every_gradient_matches_finite_differences(features, products, train_nod
 
 @pytest.mark.parametrize("max_stretch", [None, 5])
 def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, monkeypatch):
-    """Summaries and W_in/W_res gradients with input-free stretches crossed in closed form equal
-    those of stepping through them, on random small networks, inputs, windows, products bands,
-    resonance summaries and couplings; also with stretches cut every 5 steps (as long runs are,
-    every 4096)."""
+    """Summaries and gradients (W_in, W_res, and the node parameters' without products) with
+    input-free stretches crossed in closed form equal those of stepping through them, on random
+    small networks, inputs, windows, products bands, resonance summaries and couplings; also with
+    stretches cut every 5 steps (as long runs are, every 4096)."""
     from rrnsim import RRN
     from rrnsim.engines import discrete
     if max_stretch:
@@ -106,10 +106,16 @@ def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, mo
         if resonance:
             options.update(d_resonance_x=rng.normal(size=(B, K)),
                            d_resonance_q=rng.normal(size=(B, K)))
-        full = discrete.backward(*args, stepped["states"], stepped["gates"], *d, nodes=True, **options)
+        full = discrete.backward(*args, stepped["states"], stepped["gates"], *d, nodes=True,
+                                 skip_silent=False, **options)
         fast = discrete.backward(*args, skipped["states"], skipped["gates"], *d, nodes=False,
                                  **options)
-        for key in ("w_in", "w_res"):
+        assert set(fast) == {"w_in", "w_res"}
+        if not discrete.steps_through_silence(True, band):
+            fast.update(discrete.backward(*args, skipped["states"], skipped["gates"], *d,
+                                          nodes=True, **options))
+            assert set(fast) == set(full)
+        for key in fast:
             np.testing.assert_allclose(fast[key], full[key], rtol=1e-8,
                                        atol=1e-11 * np.abs(full[key]).max())
 

@@ -19,8 +19,9 @@ Without input (u[n] = 0) and without noise, a step is linear in the state (x[n-1
 a stretch of k such steps moves it by M**k, M = [[w1, w2], [1, 0]], and adds linear (sums of x
 and q) and quadratic (sum of A**2) forms of it to the summaries. Those forms are tabulated per
 node for every k (:func:`_silent_propagators`; bilinear forms per pair of nodes for the optional
-products, :func:`rrnsim.engines.products.stretch_tables`), so sparse input (spike trains, the
-blank margins of MNIST digits) costs a few table lookups per silent stretch, forward and adjoint.
+products, :func:`rrnsim.engines.products.stretch_tables`; and the stretch's share of the node
+parameters' gradients, :func:`_silent_node_tables`), so sparse input (spike trains, the blank
+margins of MNIST digits) costs a few table lookups per silent stretch, forward and adjoint.
 Stretches also end at every multiple of ``_MAX_STRETCH`` steps (forward and adjoint alike), so
 the tables stay small however long the run.
 """
@@ -29,7 +30,7 @@ from numba import njit, prange
 
 from .products import feature_index, stretch_tables
 
-__all__ = ["COUPLINGS", "simulate"]
+__all__ = ["COUPLINGS", "simulate", "backward", "steps_through_silence"]
 
 #: Coupling names and their codes in the compiled kernel.
 COUPLINGS = {"none": 0, "gated": 1, "phase": 2}
@@ -149,6 +150,69 @@ def _silent_propagators(w1, w2, a, c, n_max):
             m00, m01, m10, m11 = n00, n01, n10, n11
         step[k, 0, 0, 0] = step[k, 0, 1, 1] = 1.0
     return power, sums, step, back, back_const
+
+
+@njit(cache=True)
+def _silent_node_tables(w1, w2, a, c, n_max):
+    """Closed forms of the node parameters' gradients over input-free stretches of m = 0..n_max
+    steps, per node: (K, n_max + 1, 8, 2, 2), the 2x2 tables B1, B2, T1, T2, U1, U2, A, C.
+
+    In a stretch of m steps from S = (x[start-1], x[start-2]), step j = 1..m has state
+    Y_j = M^j S and state adjoint L_j = (M')^(m-j) psi + sum_{i=j..m} (M')^(i-j) (s Q M^i S + F)
+    (psi: the adjoint arriving from after the stretch; s: the power's weight; F: the window
+    means'). With d_j = e1' L_j and dq_j = s h' Y_j + f_q (+ the carry at j = m):
+    sum_j d_j x[n-1] = psi' B1 S + s S' T1 S + F' U1 S (w1), the same with B2, T2, U2 for
+    sum_j d_j x[n-2] (w2); sum_j (s h' Y_j) x[n] = s S' A S (a) and sum_j (s h' Y_j) x[n-1] =
+    s S' C S (c). B1_m = sum_j M^(m-j) e1 e1' M^(j-1) (B2: e1 e2'), T_m = sum_{i<=m} B_i' Q M^i,
+    U_m = sum_{i<=m} B_i, A_m = sum_j (M^j)' h e1' M^j, C_m = sum_j (M^j)' h e2' M^j.
+    """
+    n_node = w1.shape[0]
+    tables = np.zeros((n_node, n_max + 1, 8, 2, 2))
+    prev = np.empty((2, 2))     # M^(m-1)
+    power = np.empty((2, 2))    # M^m
+    qm = np.empty((2, 2))       # Q M^m
+    b = np.zeros((2, 2, 2))     # B1, B2 at m-1, then at m
+    for k in range(n_node):
+        h0, h1 = a[k], -c[k]
+        q00, q01, q11 = 1.0 + h0 * h0, h0 * h1, h1 * h1
+        prev[0, 0], prev[0, 1], prev[1, 0], prev[1, 1] = 1.0, 0.0, 0.0, 1.0
+        b[:, :, :] = 0.0
+        for m in range(1, n_max + 1):
+            power[0, 0] = w1[k] * prev[0, 0] + w2[k] * prev[1, 0]
+            power[0, 1] = w1[k] * prev[0, 1] + w2[k] * prev[1, 1]
+            power[1, 0], power[1, 1] = prev[0, 0], prev[0, 1]
+            qm[0, 0] = q00 * power[0, 0] + q01 * power[1, 0]
+            qm[0, 1] = q00 * power[0, 1] + q01 * power[1, 1]
+            qm[1, 0] = q01 * power[0, 0] + q11 * power[1, 0]
+            qm[1, 1] = q01 * power[0, 1] + q11 * power[1, 1]
+            v0 = power[0, 0] * h0 + power[1, 0] * h1    # (M^m)' h
+            v1 = power[0, 1] * h0 + power[1, 1] * h1
+            t = tables[k, m]
+            for which in range(2):   # B_m = M B_(m-1) + e1 e_(which+1)' M^(m-1)
+                b00 = w1[k] * b[which, 0, 0] + w2[k] * b[which, 1, 0] + prev[which, 0]
+                b01 = w1[k] * b[which, 0, 1] + w2[k] * b[which, 1, 1] + prev[which, 1]
+                b10, b11 = b[which, 0, 0], b[which, 0, 1]
+                b[which, 0, 0], b[which, 0, 1], b[which, 1, 0], b[which, 1, 1] = b00, b01, b10, b11
+                t[which] = b[which]
+                for i in range(2):
+                    for j in range(2):
+                        t[2 + which, i, j] = (tables[k, m - 1, 2 + which, i, j]
+                                              + b[which, 0, i] * qm[0, j] + b[which, 1, i] * qm[1, j])
+                        t[4 + which, i, j] = tables[k, m - 1, 4 + which, i, j] + b[which, i, j]
+            for j in range(2):
+                t[6, 0, j] = tables[k, m - 1, 6, 0, j] + v0 * power[0, j]
+                t[6, 1, j] = tables[k, m - 1, 6, 1, j] + v1 * power[0, j]
+                t[7, 0, j] = tables[k, m - 1, 7, 0, j] + v0 * power[1, j]
+                t[7, 1, j] = tables[k, m - 1, 7, 1, j] + v1 * power[1, j]
+            prev[:, :] = power
+    return tables
+
+
+@njit(cache=True, inline="always")
+def _bilinear2(left0, left1, table, p, r):
+    """(left0, left1) @ table @ (p, r) for a 2x2 ``table``."""
+    return (left0 * (table[0, 0] * p + table[0, 1] * r)
+            + left1 * (table[1, 0] * p + table[1, 1] * r))
 
 
 @njit(cache=True, inline="always")
@@ -274,23 +338,25 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
 
 @njit(parallel=True, cache=True)
 def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, window_len,
-              max_stretch, prod_index, run_prod, nodes, d_power, d_window_x, d_window_q,
+              max_stretch, prod_index, run_prod, nodes, skip, d_power, d_window_x, d_window_q,
               d_products, d_resonance_x, d_resonance_q, g_w_in, g_w1, g_w2, g_w_res, g_a, g_c):
     """Adjoint of :func:`_simulate` (gated or no coupling) for one batch; per-sample gradients.
 
     ``a, c``: the quadrature q[n] = a*x[n] - c*x[n-1] (a = (fs + beta_p)/omega_p, c = fs/omega_p).
     ``d_*``: dL/d(feature). Outputs ``g_*[b]``: dL/d(parameter) contributed by sample b; the
-    node parameters' (w1, w2, a, c) only when ``nodes``. Without ``nodes``, input-free stretches
-    are crossed in closed form, reading the states only where :func:`_simulate` with ``skip``
-    wrote them.
+    node parameters' (w1, w2, a, c) only when ``nodes``. With ``skip``, input-free stretches
+    are crossed in closed form (:func:`_silent_propagators`, and :func:`_silent_node_tables` for
+    the node parameters; not with ``nodes`` and products), reading the states only where
+    :func:`_simulate` with ``skip`` wrote them.
     """
     n_batch, n_time, n_chan = u.shape
     n_node = w1.shape[0]
     n_windows = window_len.shape[0]
     n_prod = prod_index.shape[0]
     resonance = d_resonance_x.shape[0] > 0
-    _, _, run_step, run_back, run_back_const = _silent_propagators(
-        w1, w2, a, c, 0 if nodes else max_stretch)
+    _, run_sums, run_step, run_back, run_back_const = _silent_propagators(
+        w1, w2, a, c, max_stretch if skip else 0)
+    node_tables = _silent_node_tables(w1, w2, a, c, max_stretch if skip and nodes else 0)
     for b in prange(n_batch):
         # state adjoint dL/d(x[n+1], x[n]) as the loop reaches step n: (lam_x, lam_p)
         lam_x = np.zeros(n_node)
@@ -326,7 +392,7 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
         while n >= 0:
             w = window_of[n]
             silent = _silent(u, b, n)
-            if silent and not nodes:    # the input-free stretch start..n in closed form
+            if silent and skip:     # the input-free stretch start..n in closed form
                 start = n
                 while (start > 0 and start % max_stretch != 0 and window_of[start - 1] == w
                        and _silent(u, b, start - 1)):
@@ -347,6 +413,21 @@ def _backward(u, w_in, w1, w2, w_res, coupling, a, c, states, gates, window_of, 
                     psi1 = w2[k] * lam_x[k] - c[k] * carry_q[k]
                     f0 = dwx[w, k] + a[k] * dwq[w, k]   # the window means' gradient
                     f1 = -c[k] * dwq[w, k]
+                    if nodes:   # sums over the stretch of d*x[n-1], d*x[n-2], dq*x[n], dq*x[n-1]
+                        t = node_tables[k, m]
+                        gw1[k] += (_bilinear2(psi0, psi1, t[0], p, r)
+                                   + scale[k] * _bilinear2(p, r, t[2], p, r)
+                                   + _bilinear2(f0, f1, t[4], p, r))
+                        gw2[k] += (_bilinear2(psi0, psi1, t[1], p, r)
+                                   + scale[k] * _bilinear2(p, r, t[3], p, r)
+                                   + _bilinear2(f0, f1, t[5], p, r))
+                        ga[k] += (scale[k] * _bilinear2(p, r, t[6], p, r)
+                                  + dwq[w, k] * (run_sums[k, m, 0, 0] * p + run_sums[k, m, 0, 1] * r)
+                                  + carry_q[k] * (run_step[k, m, 0, 0] * p + run_step[k, m, 0, 1] * r))
+                        gc[k] -= (scale[k] * _bilinear2(p, r, t[7], p, r)
+                                  + dwq[w, k] * (p + run_sums[k, m - 1, 0, 0] * p
+                                                 + run_sums[k, m - 1, 0, 1] * r)
+                                  + carry_q[k] * (run_step[k, m, 1, 0] * p + run_step[k, m, 1, 1] * r))
                     lam_x[k] = (scale[k] * (run_back[k, m, 0, 0] * p + run_back[k, m, 0, 1] * r)
                                 + run_back_const[k, m, 0, 0] * f0 + run_back_const[k, m, 0, 1] * f1
                                 + run_step[k, m - 1, 0, 0] * psi0 + run_step[k, m - 1, 1, 0] * psi1
@@ -469,7 +550,7 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     skip_silent : bool — cross stretches without input in closed form (coupling "gated" or
         "none", no noise; equal to stepping up to rounding, and faster for sparse input such as
         spike trains). The recorded states are then written only around the steps with input:
-        enough for :func:`backward` with ``nodes=False``, not for reading.
+        enough for :func:`backward` (unless :func:`steps_through_silence`), not for reading.
     products : int or None — also return the mean products of the x and q of nodes at most
         ``products`` apart (:mod:`rrnsim.engines.products`)
     resonance : bool — also return the means over time of ``g[n]*x[n-1]`` and ``g[n]*q[n-1]``
@@ -521,9 +602,16 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     return out
 
 
+def steps_through_silence(nodes, products):
+    """True when :func:`backward` must step through input-free stretches (and so needs every
+    state: ``simulate(..., skip_silent=False)``): the node parameters' gradients with the
+    products summaries have no closed form here."""
+    return bool(nodes) and products is not None
+
+
 def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gates, d_power,
              d_window_x=None, d_window_q=None, nodes=True, products=None, d_products=None,
-             d_resonance_x=None, d_resonance_q=None):
+             d_resonance_x=None, d_resonance_q=None, skip_silent=True):
     """Gradients of a loss through :func:`simulate` (coupling "gated" or "none", no noise).
 
     ``d_power`` (batch, K) and optionally ``d_window_x``, ``d_window_q`` (batch, W, K) and, with
@@ -531,8 +619,10 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
     (batch, K) are the loss's derivatives with respect to those outputs. Returns a dict of
     gradients summed over the batch: ``w_in`` (K, C), ``w_res`` (K, K) (diagonal included: mask
     it if it is fixed), and with ``nodes`` ``w1``, ``w2`` (K,) — through the recursion and
-    through omega_p, beta_p of the features. ``nodes`` needs every state (``simulate(..., skip_silent=False)``);
-    without it the adjoint crosses input-free stretches in closed form.
+    through omega_p, beta_p of the features. With ``skip_silent`` the adjoint crosses input-free
+    stretches in closed form, so ``states`` may come from ``simulate(..., skip_silent=True)``;
+    except where :func:`steps_through_silence` (node gradients with products): that steps, and
+    needs every state.
     """
     if coupling not in ("gated", "none"):
         raise ValueError(f"back-propagation supports coupling 'gated' or 'none', got {coupling!r}")
@@ -557,13 +647,14 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
                          f"{np.shape(d_resonance_x)} and {np.shape(d_resonance_q)}")
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
     max_stretch = _longest_stretch(window_len, n_time)
-    run_prod = stretch_tables(w1, w2, a, c, prod_index, 0 if nodes else max_stretch)
+    skip = skip_silent and not steps_through_silence(nodes, products if len(prod_index) else None)
+    run_prod = stretch_tables(w1, w2, a, c, prod_index, max_stretch if skip else 0)
     g = {"w_in": np.zeros((n_batch, K, n_chan)), "w1": np.zeros((n_batch, K)),
          "w2": np.zeros((n_batch, K)), "w_res": np.zeros((n_batch, K, K)),
          "a": np.zeros((n_batch, K)), "c": np.zeros((n_batch, K))}
     _backward(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling], a, c, states,
-              gates, window_of, window_len, max_stretch, prod_index, run_prod, bool(nodes),
+              gates, window_of, window_len, max_stretch, prod_index, run_prod, bool(nodes), skip,
               np.ascontiguousarray(d_power), np.ascontiguousarray(d_window_x),
               np.ascontiguousarray(d_window_q), np.ascontiguousarray(d_products, dtype=np.float64),
               np.ascontiguousarray(d_resonance_x, dtype=np.float64),
