@@ -8,7 +8,8 @@ from rrnsim.classifier import RRNClassifier
 def small_problem(features, train_nodes=True, products=None, seed=0):
     """A fitted-shape classifier on a 4-node network, and one batch with zeros and two channels.
 
-    Without ``train_nodes`` the engine crosses the input-free stretches in closed form."""
+    The engine crosses the input-free stretches in closed form, except for the node parameters'
+    gradients with ``products`` (``discrete.steps_through_silence``)."""
     rng = np.random.default_rng(seed)
     clf = RRNClassifier(spec="e", features=features, windows=3, components=2, products=products,
                         train_recurrent=True, train_input=True, train_nodes=train_nodes,
@@ -90,7 +91,7 @@ def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, mo
         W = int(rng.integers(0, T + 1))
         if max_stretch:
             W = case % 2    # no or one window: stretches longer than the cap
-        band = [None, 0, 1, 2, 5][case % 5]
+        band = [None, 0, None, 1, None, 2, None, 5][case % 8]
         resonance = case % 3 != 0
         omega_p, beta_p = net.paper_constants
         args = (u, net.w_in, net.w1, net.w2, net.w_res, net.coupling, omega_p, beta_p, net.fs)
@@ -108,6 +109,10 @@ def test_closed_form_stretches_equal_stepping_on_random_networks(max_stretch, mo
                            d_resonance_q=rng.normal(size=(B, K)))
         full = discrete.backward(*args, stepped["states"], stepped["gates"], *d, nodes=True,
                                  skip_silent=False, **options)
+        # states the skipping forward pass did not write (np.empty's leftovers; the written ones
+        # equal stepping's up to rounding): NaN, so that reading one shows
+        unwritten = ~np.isclose(skipped["states"], stepped["states"], rtol=1e-6, atol=1e-12)
+        skipped["states"][unwritten] = np.nan
         fast = discrete.backward(*args, skipped["states"], skipped["gates"], *d, nodes=False,
                                  **options)
         assert set(fast) == {"w_in", "w_res"}

@@ -43,7 +43,8 @@ def feature_index(n_nodes, band):
 
 def stretch_tables(w1, w2, a, c, index, n_max):
     """:func:`_stretch_propagators`, kept for the next call with the same arguments: training
-    without node parameters asks for the same tables twice per batch, every batch."""
+    asks for the same tables twice per batch (forward and adjoint), and without node parameters
+    every batch."""
     global _last_tables
     arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in (w1, w2, a, c)]
     key = (b"".join(v.tobytes() for v in arrays), index.tobytes(), int(n_max))
