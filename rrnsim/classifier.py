@@ -89,7 +89,8 @@ class RRNClassifier:
         ``f = fs/2 * sigmoid(a)``, ``beta = exp(b)``, ``r = exp(-beta/fs)``). Training the nodes
         is the most accurate setting measured here (sequential MNIST 0.973 after 30 epochs
         against the default's 0.952; spike task 0.707 against 0.696; five bands 0.605 against
-        0.572), at about 10% more time per epoch.
+        0.572), at about 10% more time per epoch (more with ``products``, whose node gradients
+        step through input-free stretches).
     epochs, batch_size, lr, weight_decay, label_smoothing : training settings (AdamW with a
         one-cycle schedule peaking at ``lr``; gradient norm clipped at 1; weight decay on the
         weights, not on normalisation or node parameters). ``batch_size`` >= 2, and every batch
