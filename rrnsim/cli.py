@@ -312,12 +312,36 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
 _GENERATORS = ("paper", "bands", "ping")
 
 
-def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=None):
-    """Generate trials with Brian2, write them (NIX, or binned .npz) and a raster figure."""
-    from .data import bands_task, bin_block, paper_task, ping_network, save_nix
+_TRIAL_FORMATS = {".nix": "nix", ".h5": "nix", ".npz": "npz"}
+
+
+def _trials_path(out, file_format=None):
+    """``(path, format)`` for generated trials: the format from the extension of ``out``
+    (``.nix``/``.h5``: NIX, ``.npz``: binned counts), else ``file_format`` (default nix) with its
+    extension added; an unknown extension, or one that contradicts ``file_format``, is an error
+    (so ``spectrum`` and ``bin_block`` users can tell a file's format by its name)."""
     out = Path(out)
+    if file_format not in (None, "nix", "npz"):
+        raise ValueError(f"format must be 'nix' or 'npz', got {file_format!r}")
+    if not out.suffix:
+        file_format = file_format or "nix"
+        return out.with_suffix(f".{file_format}"), file_format
+    implied = _TRIAL_FORMATS.get(out.suffix.lower())
+    if implied is None:
+        raise ValueError(f"cannot write trials to {str(out)!r}: unknown extension "
+                         f"{out.suffix!r} (use .nix or .h5 for NIX, .npz for binned counts)")
+    if file_format is not None and file_format != implied:
+        raise ValueError(f"--format {file_format} contradicts the extension of {str(out)!r} "
+                         f"({implied}); drop --format or change the extension")
+    return out, implied
+
+
+def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=None):
+    """Generate trials with Brian2, write them (NIX, or binned .npz: by the extension of ``out``,
+    see :func:`_trials_path`) and a raster figure."""
+    from .data import bands_task, bin_block, paper_task, ping_network, save_nix
+    out, file_format = _trials_path(out, file_format)
     out.parent.mkdir(parents=True, exist_ok=True)
-    file_format = file_format or ("npz" if out.suffix == ".npz" else "nix")
     if task == "paper":
         block = paper_task(trials, seed=seed)
     elif task == "bands":
@@ -340,18 +364,33 @@ def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=Non
     return block, [out, raster]
 
 
+def _trial_rates(path, arrays=None, meta=None):
+    """Population rate of each trial, (time, trial) ``neo.AnalogSignal`` in Hz: from a neo
+    file, or from the binned counts ``X`` (trials, time) of ``rrnsim generate``'s ``.npz``."""
+    if arrays is None:
+        from .data import load_nix
+        return spectral.population_rates(load_nix(path))
+    import neo
+    import quantities as pq
+    X = arrays.get("X")
+    if X is None or X.ndim != 2:
+        raise ValueError(f"{str(path)!r} has neither node states 'x' (rrnsim simulate) nor "
+                         "binned trials 'X' (trials, time) (rrnsim generate)")
+    fs = float(meta.get("fs_hz", 1000.0)) * pq.Hz
+    return neo.AnalogSignal(X.T * fs, sampling_rate=fs)  # counts per sample -> Hz
+
+
 def spectrum(path, resolution=2.0, out=None):
-    """Spectrum of a states .npz (node states) or a neo file (population rate per trial).
+    """Spectrum of a states .npz (node states), or of the population rate per trial of a neo
+    file or of ``rrnsim generate``'s binned ``.npz``.
 
     Returns a summary dict ``{"peak_hz", "band", "band_power": {band: value}, ...}`` and the
     written figure paths.
     """
     from .io import load_arrays
     path = Path(path)
-    if path.suffix == ".npz":
-        arrays, meta = load_arrays(path)
-        if "x" not in arrays:
-            raise ValueError(f"{str(path)!r} has no node states 'x' (write it with rrnsim simulate)")
+    arrays, meta = load_arrays(path) if path.suffix == ".npz" else (None, None)
+    if arrays is not None and "x" in arrays:
         fs = float(meta.get("fs_hz", 1000.0))
         resolution = max(resolution, fs / arrays["x"].shape[1])  # at most one segment per run
         freqs, psd = spectral.power_spectrum(arrays["x"], fs=fs, frequency_resolution=resolution)
@@ -359,14 +398,12 @@ def spectrum(path, resolution=2.0, out=None):
         total = psd.magnitude.sum(axis=1)
         ylabel, what = "PSD of x (1/Hz)", "node states"
     else:
-        from .data import load_nix
-        block = load_nix(path)
-        rates = spectral.population_rates(block)
+        rates = _trial_rates(path, arrays, meta)
         resolution = max(resolution, float(rates.sampling_rate.rescale("Hz")) / rates.shape[0])
         freqs, psd = spectral.power_spectrum(rates, frequency_resolution=resolution)
         psd = psd.mean(axis=1)[:, None]  # average over trials
         labels, total = ["population rate"], psd.magnitude[:, 0]
-        ylabel, what = "PSD of rate (Hz²/Hz)", f"population rate of {len(block.segments)} trial(s)"
+        ylabel, what = "PSD of rate (Hz²/Hz)", f"population rate of {rates.shape[1]} trial(s)"
     peak, prominence = spectral.peak_frequency(freqs, total[:, None] * psd.units, fmin=1.0)
     band_power = spectral.band_power(freqs, total[:, None] * psd.units)
     summary = {"peak_hz": float(peak.magnitude[0]), "band": band_of(float(peak.magnitude[0])),
@@ -520,17 +557,20 @@ def build_parser():
     p.add_argument("--trials", type=_COUNT, default=100,
                    help="trials in total, balanced (default: %(default)s)")
     p.add_argument("--seed", type=_NATURAL, default=0, help="seed (default: %(default)s)")
-    p.add_argument("--out", default="trials.nix", help="output file (default: %(default)s)")
+    p.add_argument("--out", default="trials.nix",
+                   help="output file: .nix or .h5 (NIX) or .npz (binned); without an extension "
+                        "the format's is added (default: %(default)s)")
     p.add_argument("--format", choices=["nix", "npz"],
-                   help="nix (a neo.Block) or npz (binned arrays X, y) (default: from the "
-                        "extension of --out)")
+                   help="nix (a neo.Block) or npz (binned arrays X, y); must agree with the "
+                        "extension of --out (default: from that extension, else nix)")
     p.set_defaults(func=_cmd_generate)
 
     p = commands.add_parser("spectrum", help="band powers and dominant peak of a file",
                             description="Spectrum (Elephant Welch) of node states (.npz from "
                                         "simulate) or of the population rate of each trial of a "
-                                        "neo file, averaged over trials; writes a PSD figure.")
-    p.add_argument("file", help="states .npz or a neo .nix file")
+                                        "neo file or of generate's binned .npz, averaged over "
+                                        "trials; writes a PSD figure.")
+    p.add_argument("file", help="states .npz (simulate), trials .nix or .npz (generate)")
     p.add_argument("--resolution", type=_HERTZ, default=2.0,
                    help="frequency resolution, Hz, at least 1/duration (default: %(default)s)")
     p.add_argument("--json", action="store_true",

@@ -95,11 +95,54 @@ def test_generate_nix_and_spectrum_json(tmp_path, capsys):
     assert summary["peak_hz"] > 0 and set(summary["band_power"]) >= {"delta", "gamma"}
 
 
-def test_generate_npz_is_binned(tmp_path):
-    path = tmp_path / "trials.npz"
-    assert main(["generate", "--task", "paper", "--trials", "4", "--out", str(path)]) == 0
-    with np.load(path, allow_pickle=False) as data:
+def test_generate_npz_is_binned_and_has_the_spectrum_of_the_nix_file(tmp_path, capsys):
+    summaries = {}
+    for suffix in (".npz", ".nix"):
+        path = tmp_path / f"trials{suffix}"
+        assert main(["generate", "--task", "paper", "--trials", "4", "--seed", "1", "--out",
+                     str(path)]) == 0
+        capsys.readouterr()
+        assert main(["spectrum", str(path), "--json"]) == 0
+        summaries[suffix] = json.loads(capsys.readouterr().out)
+    with np.load(tmp_path / "trials.npz", allow_pickle=False) as data:
         assert data["X"].shape == (4, 100) and set(data["y"]) <= {0, 1}
+    # the same trials: binned by rrnsim (causal bins) or by Elephant, the same rate spectrum
+    npz, nix = summaries[".npz"], summaries[".nix"]
+    assert npz["peak_hz"] == nix["peak_hz"]
+    for band, power in nix["band_power"].items():
+        assert npz["band_power"][band] == pytest.approx(power, rel=0.05), band
+
+
+def test_spectrum_names_an_npz_without_states_or_trials(tmp_path, capsys):
+    from rrnsim.io import save_arrays
+    path = save_arrays(tmp_path / "other.npz", {"w": np.ones(3)})
+    assert main(["spectrum", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "other.npz" in err and "neither node states" in err
+
+
+@pytest.mark.parametrize("out, file_format, expected", [
+    ("t.nix", None, ("t.nix", "nix")), ("t.H5", None, ("t.H5", "nix")),
+    ("t.npz", None, ("t.npz", "npz")), ("t.npz", "npz", ("t.npz", "npz")),
+    ("t", None, ("t.nix", "nix")), ("t", "npz", ("t.npz", "npz")),
+])
+def test_trials_path_takes_the_format_from_the_extension(out, file_format, expected):
+    from rrnsim.cli import _trials_path
+    path, chosen = _trials_path(out, file_format)
+    assert (str(path), chosen) == expected
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--out", "z.txt"], "'.txt'"),
+    (["--out", "z.nix", "--format", "npz"], "contradicts"),
+])
+def test_generate_refuses_an_output_it_cannot_name_before_any_work(argv, named, tmp_path,
+                                                                   capsys):
+    argv = ["generate", "--trials", "2"] + [str(tmp_path / a) if a.startswith("z.") else a
+                                            for a in argv]
+    assert main(argv) == 2
+    assert named in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
