@@ -8,7 +8,9 @@ import time
 import warnings
 from pathlib import Path
 
+import neo
 import numpy as np
+import quantities as pq
 
 from . import spectral
 from .classifier import FEATURES, PAPER_SETTINGS, RRNClassifier
@@ -315,48 +317,59 @@ _GENERATORS = ("paper", "bands", "ping")
 _TRIAL_FORMATS = {".nix": "nix", ".h5": "nix", ".npz": "npz"}
 
 
-def _trials_path(out, file_format=None):
+def _trials_format(path):
+    """``"nix"`` or ``"npz"`` for a trials file named ``path`` (by its extension), else None."""
+    return _TRIAL_FORMATS.get(Path(path).suffix.lower())
+
+
+def _trials_path(out=None, file_format=None):
     """``(path, format)`` for generated trials: the format from the extension of ``out``
     (``.nix``/``.h5``: NIX, ``.npz``: binned counts), else ``file_format`` (default nix) with its
-    extension added; an unknown extension, or one that contradicts ``file_format``, is an error
-    (so ``spectrum`` and ``bin_block`` users can tell a file's format by its name)."""
-    out = Path(out)
+    extension added (``out`` None: ``trials``); an unknown extension, one that contradicts
+    ``file_format``, or a folder is an error, so a trials file's name tells its format."""
     if file_format not in (None, "nix", "npz"):
         raise ValueError(f"format must be 'nix' or 'npz', got {file_format!r}")
+    text = "trials" if out is None else os.fspath(out)
+    out = Path(text)
+    if (text.endswith(("/", os.sep)) or out.is_dir() or out.name.endswith(".")
+            or out.name.lower() in _TRIAL_FORMATS):
+        raise ValueError(f"--out {text!r} is not a file name (e.g. trials.nix or trials.npz)")
     if not out.suffix:
         file_format = file_format or "nix"
         return out.with_suffix(f".{file_format}"), file_format
-    implied = _TRIAL_FORMATS.get(out.suffix.lower())
+    implied = _trials_format(out)
     if implied is None:
-        raise ValueError(f"cannot write trials to {str(out)!r}: unknown extension "
+        raise ValueError(f"cannot write trials to {text!r}: unknown extension "
                          f"{out.suffix!r} (use .nix or .h5 for NIX, .npz for binned counts)")
     if file_format is not None and file_format != implied:
-        raise ValueError(f"--format {file_format} contradicts the extension of {str(out)!r} "
+        raise ValueError(f"--format {file_format} contradicts the extension of {text!r} "
                          f"({implied}); drop --format or change the extension")
     return out, implied
 
 
-def generate(task="paper", trials=100, seed=0, out="trials.nix", file_format=None):
-    """Generate trials with Brian2, write them (NIX, or binned .npz: by the extension of ``out``,
-    see :func:`_trials_path`) and a raster figure."""
+def generate(task="paper", trials=100, seed=0, out=None, file_format=None):
+    """Generate trials with Brian2, write them and a raster figure: NIX, or binned ``.npz``, by
+    the extension of ``out`` or by ``file_format`` (:func:`_trials_path`; default
+    ``trials.nix``)."""
     from .data import bands_task, bin_block, paper_task, ping_network, save_nix
+    if task not in _GENERATORS:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(_GENERATORS)}")
     out, file_format = _trials_path(out, file_format)
     out.parent.mkdir(parents=True, exist_ok=True)
     if task == "paper":
         block = paper_task(trials, seed=seed)
     elif task == "bands":
         block = bands_task(trials, seed=seed)
-    elif task == "ping":
-        block = ping_network(n_trials=trials, seed=seed)
     else:
-        raise ValueError(f"unknown task {task!r}; known: {', '.join(_GENERATORS)}")
+        block = ping_network(n_trials=trials, seed=seed)
     if file_format == "nix":
         save_nix(block, out)
     else:
         X, y = bin_block(block)
-        save_arrays(out, {"X": X, "y": y}, {"task": task, "seed": seed, "fs_hz": 1000.0,
+        fs_hz = positive("fs", block.annotations["fs"], unit=pq.Hz)
+        save_arrays(out, {"X": X, "y": y}, {"task": task, "seed": seed, "fs_hz": fs_hz,
                                             "class_names": block.annotations.get("class_names"),
-                                            "X_shape": "(trials, time) spike counts per 1 ms"})
+                                            "X_shape": "(trials, time) spike counts per sample"})
     raster = out.with_suffix(".raster.png")
     plot_raster(block, title=f"{task}: {len(block.segments)} trial(s), seed {seed}").savefig(
         raster, dpi=120)
@@ -370,8 +383,6 @@ def _trial_rates(path, arrays=None, meta=None):
     if arrays is None:
         from .data import load_nix
         return spectral.population_rates(load_nix(path))
-    import neo
-    import quantities as pq
     X = arrays.get("X")
     if X is None or X.ndim != 2:
         raise ValueError(f"{str(path)!r} has neither node states 'x' (rrnsim simulate) nor "
@@ -389,7 +400,7 @@ def spectrum(path, resolution=2.0, out=None):
     """
     from .io import load_arrays
     path = Path(path)
-    arrays, meta = load_arrays(path) if path.suffix == ".npz" else (None, None)
+    arrays, meta = load_arrays(path) if _trials_format(path) == "npz" else (None, None)
     if arrays is not None and "x" in arrays:
         fs = float(meta.get("fs_hz", 1000.0))
         resolution = max(resolution, fs / arrays["x"].shape[1])  # at most one segment per run
@@ -557,9 +568,10 @@ def build_parser():
     p.add_argument("--trials", type=_COUNT, default=100,
                    help="trials in total, balanced (default: %(default)s)")
     p.add_argument("--seed", type=_NATURAL, default=0, help="seed (default: %(default)s)")
-    p.add_argument("--out", default="trials.nix",
+    p.add_argument("--out",
                    help="output file: .nix or .h5 (NIX) or .npz (binned); without an extension "
-                        "the format's is added (default: %(default)s)")
+                        "the format's is added (default: trials.nix, or trials.npz with "
+                        "--format npz)")
     p.add_argument("--format", choices=["nix", "npz"],
                    help="nix (a neo.Block) or npz (binned arrays X, y); must agree with the "
                         "extension of --out (default: from that extension, else nix)")
@@ -570,7 +582,7 @@ def build_parser():
                                         "simulate) or of the population rate of each trial of a "
                                         "neo file or of generate's binned .npz, averaged over "
                                         "trials; writes a PSD figure.")
-    p.add_argument("file", help="states .npz (simulate), trials .nix or .npz (generate)")
+    p.add_argument("file", help="states .npz (simulate), trials .nix, .h5 or .npz (generate)")
     p.add_argument("--resolution", type=_HERTZ, default=2.0,
                    help="frequency resolution, Hz, at least 1/duration (default: %(default)s)")
     p.add_argument("--json", action="store_true",

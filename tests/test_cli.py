@@ -97,17 +97,17 @@ def test_generate_nix_and_spectrum_json(tmp_path, capsys):
 
 def test_generate_npz_is_binned_and_has_the_spectrum_of_the_nix_file(tmp_path, capsys):
     summaries = {}
-    for suffix in (".npz", ".nix"):
-        path = tmp_path / f"trials{suffix}"
+    for name in ("binned.NPZ", "block.nix"):  # any case of the extension
+        path = tmp_path / name
         assert main(["generate", "--task", "paper", "--trials", "4", "--seed", "1", "--out",
                      str(path)]) == 0
         capsys.readouterr()
         assert main(["spectrum", str(path), "--json"]) == 0
-        summaries[suffix] = json.loads(capsys.readouterr().out)
-    with np.load(tmp_path / "trials.npz", allow_pickle=False) as data:
+        summaries[path.suffix] = json.loads(capsys.readouterr().out)
+    with np.load(tmp_path / "binned.NPZ", allow_pickle=False) as data:
         assert data["X"].shape == (4, 100) and set(data["y"]) <= {0, 1}
     # the same trials: binned by rrnsim (causal bins) or by Elephant, the same rate spectrum
-    npz, nix = summaries[".npz"], summaries[".nix"]
+    npz, nix = summaries[".NPZ"], summaries[".nix"]
     assert npz["peak_hz"] == nix["peak_hz"]
     for band, power in nix["band_power"].items():
         assert npz["band_power"][band] == pytest.approx(power, rel=0.05), band
@@ -123,8 +123,9 @@ def test_spectrum_names_an_npz_without_states_or_trials(tmp_path, capsys):
 
 @pytest.mark.parametrize("out, file_format, expected", [
     ("t.nix", None, ("t.nix", "nix")), ("t.H5", None, ("t.H5", "nix")),
-    ("t.npz", None, ("t.npz", "npz")), ("t.npz", "npz", ("t.npz", "npz")),
+    ("t.npz", None, ("t.npz", "npz")), ("t.NPZ", "npz", ("t.NPZ", "npz")),
     ("t", None, ("t.nix", "nix")), ("t", "npz", ("t.npz", "npz")),
+    (None, None, ("trials.nix", "nix")), (None, "npz", ("trials.npz", "npz")),
 ])
 def test_trials_path_takes_the_format_from_the_extension(out, file_format, expected):
     from rrnsim.cli import _trials_path
@@ -132,16 +133,29 @@ def test_trials_path_takes_the_format_from_the_extension(out, file_format, expec
     assert (str(path), chosen) == expected
 
 
-@pytest.mark.parametrize("argv, named", [
-    (["--out", "z.txt"], "'.txt'"),
-    (["--out", "z.nix", "--format", "npz"], "contradicts"),
+@pytest.mark.parametrize("out, extra, named", [
+    ("new/z.txt", [], "'.txt'"),
+    ("new/z.nix", ["--format", "npz"], "contradicts"),
+    ("new/", [], "not a file name"),
+    ("new/trials.", [], "not a file name"),
+    ("new/.npz", [], "not a file name"),
 ])
-def test_generate_refuses_an_output_it_cannot_name_before_any_work(argv, named, tmp_path,
-                                                                   capsys):
-    argv = ["generate", "--trials", "2"] + [str(tmp_path / a) if a.startswith("z.") else a
-                                            for a in argv]
-    assert main(argv) == 2
+def test_generate_refuses_an_output_it_cannot_name_before_any_work(out, extra, named, tmp_path,
+                                                                   monkeypatch, capsys):
+    import rrnsim.data
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("generate simulated before refusing its output")
+    monkeypatch.setattr(rrnsim.data, "paper_task", no_simulation)
+    out = str(tmp_path / out) + ("/" if out.endswith("/") else "")
+    assert main(["generate", "--trials", "2", "--out", out] + extra) == 2
     assert named in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # not even the folder
+
+
+def test_generate_refuses_an_existing_folder(tmp_path, capsys):
+    assert main(["generate", "--trials", "2", "--out", str(tmp_path)]) == 2
+    assert "not a file name" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
