@@ -12,6 +12,7 @@ readout that combines them non-linearly.
 import functools
 import inspect
 import json
+import os
 from types import MappingProxyType
 
 import numpy as np
@@ -132,6 +133,14 @@ class RRNClassifier:
     ``val_accuracy``, ``val_loss`` (cross-entropy) and its standard error ``val_loss_se``)
     """
 
+    _estimator_type = "classifier"  # scikit-learn before 1.6 reads this; later, the tags
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (asked for by its model selection; sklearn >= 1.6)."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(), input_tags=InputTags(three_d_array=True))
+
     def __init__(self, spec="golden", features="resonance", windows=2, components=None,
                  products=None, refit_alpha=None,
                  train_recurrent=True, train_input=False, train_nodes=False, epochs=30,
@@ -205,6 +214,9 @@ class RRNClassifier:
     def _check_settings(self):
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
+        for name in ("train_recurrent", "train_input", "train_nodes", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         count("epochs", self.epochs)
         count("batch_size", self.batch_size, minimum=2)  # batch statistics need two samples
         if self.seed is not None:  # None: fresh entropy, as numpy's default_rng(None)
@@ -266,6 +278,22 @@ class RRNClassifier:
             net.frequencies = net.fs / 2 * expit(p["node_f"])
             net.radius = np.exp(-np.exp(p["node_beta"]) / net.fs)
 
+    def _n_features(self, K):
+        """Features per sample for K nodes."""
+        n_features = K * (1 + 2 * self._n_windows + 2 * self._resonance)
+        if self._products_band is not None:
+            n_features += state_products.n_features(K, self._products_band)
+        return n_features
+
+    def _param_shapes(self, n_classes):
+        """The shape of every parameter array and running statistic of the fitted model."""
+        K, D = self.network_.n_nodes, self._n_features(self.network_.n_nodes)
+        return {"w_res": (K, K), "w_in": (K, self.n_channels_), "node_f": (K,),
+                "node_beta": (K,), "bn_scale": (D,), "bn_shift": (D,),
+                "readout_weight": (n_classes, self._n_components, D),
+                "readout_bias": (n_classes, self._n_components),
+                "running_mean": (D,), "running_var": (D,)}
+
     def _init(self, n_channels, n_classes, rng):
         spec = load_spec(self.spec)
         if spec.coupling not in ("gated", "none"):
@@ -279,9 +307,7 @@ class RRNClassifier:
         self.network_ = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
                             w_res=w_res, w_in=np.ones((K, n_channels)), coupling=spec.coupling)
         net = self.network_
-        n_features = K * (1 + 2 * self._n_windows + 2 * self._resonance)
-        if self._products_band is not None:
-            n_features += state_products.n_features(K, self._products_band)
+        n_features = self._n_features(K)
         bn, self.bn_state_ = BatchNorm.init(n_features)
         readout = MixtureReadout(self._n_components).init(n_features, n_classes, rng)
         self.params_ = {"w_res": w_res, "w_in": net.w_in.copy(),
@@ -364,25 +390,29 @@ class RRNClassifier:
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != X.shape[0]:
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+        if y.dtype.kind in "fc" and not np.isfinite(y).all():
+            bad = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise ValueError(f"y must hold finite labels, got {y[bad]} at index {bad}")
         try:
-            self.classes_, y_index = np.unique(y, return_inverse=True)
+            classes, y_index = np.unique(y, return_inverse=True)
         except TypeError:  # e.g. None among the labels, or numbers mixed with strings
             raise ValueError("y must hold labels of one kind (all integers or all strings), got "
                              f"types {sorted({type(v).__name__ for v in y.tolist()})}") from None
-        if self.classes_.dtype == object:  # e.g. Python ints: a plain dtype, saved without pickle
-            self.classes_ = np.asarray(self.classes_.tolist())
-        if len(self.classes_) < 2:
-            raise ValueError(f"need at least two classes, got only {self.classes_.tolist()}")
-        rng = np.random.default_rng(self.seed)
-        self.n_channels_ = X.shape[2]
-        self._init(self.n_channels_, len(self.classes_), rng)
-        order = rng.permutation(len(y_index))
-        n_val = int(round(self.validation_fraction * len(order)))
+        if classes.dtype == object:  # e.g. Python ints: a plain dtype, saved without pickle
+            classes = np.asarray(classes.tolist())
+        if len(classes) < 2:
+            raise ValueError(f"need at least two classes, got only {classes.tolist()}")
+        n_val = int(round(self.validation_fraction * len(y_index)))
         if self.validation_fraction > 0:
             n_val = max(n_val, 1)   # a small data set still gets a validation sample
+        if len(y_index) - n_val < 2:  # checked before any fitted attribute changes
+            raise ValueError(f"only {len(y_index) - n_val} training sample(s) after the "
+                             "validation split")
+        rng = np.random.default_rng(self.seed)
+        self.classes_, self.n_channels_ = classes, X.shape[2]
+        self._init(self.n_channels_, len(self.classes_), rng)
+        order = rng.permutation(len(y_index))
         val, train = order[:n_val], order[n_val:]
-        if len(train) < 2:
-            raise ValueError(f"only {len(train)} training sample(s) after the validation split")
         l2 = self.readout_alpha / len(train)
         # fixed oscillators: the features never change, so compute them once
         features = self.transform(X) if self._fixed_oscillators else None
@@ -434,7 +464,7 @@ class RRNClassifier:
                     print(f"epoch {epoch + 1}/{self.epochs}: loss {record['train_loss']:.4f}"
                           + (f", validation loss {record['val_loss']:.4f}, accuracy "
                              f"{record['val_accuracy']:.4f}" if n_val else ""))
-        self.best_epoch_ = _one_standard_error_epoch(self.history_) if n_val else self.epochs
+        self.best_epoch_ = int(_one_standard_error_epoch(self.history_) if n_val else self.epochs)
         if n_val:
             self._restore(snapshots[self.best_epoch_ - 1])
         if self.refit_alpha is not None:
@@ -482,13 +512,19 @@ class RRNClassifier:
         return self._summaries_to_features(self.network_.summaries(
             X, self._n_windows, self._products_band, self._resonance))
 
-    def decision_function(self, X):
-        """Class scores (logits), (samples, classes)."""
+    def _logits(self, X):
+        """Class scores (samples, classes)."""
         return self._scores(self.transform(X), training=False)[0]
+
+    def decision_function(self, X):
+        """Class scores (logits), (samples, classes); with two classes, as scikit-learn's
+        classifiers, the score of ``classes_[1]`` minus that of ``classes_[0]``, (samples,)."""
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X):
         """Class probabilities (samples, classes), columns in the order of ``classes_``."""
-        scores = self.decision_function(X)
+        scores = self._logits(X)
         scores -= scores.max(axis=1, keepdims=True)
         p = np.exp(scores)
         return p / p.sum(axis=1, keepdims=True)
@@ -496,7 +532,7 @@ class RRNClassifier:
     def predict(self, X):
         """Predicted labels (samples,)."""
         self._check_fitted()
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        return self.classes_[self._logits(X).argmax(axis=1)]
 
     def score(self, X, y):
         """Accuracy on ``X``, ``y``."""
@@ -514,7 +550,8 @@ class RRNClassifier:
         arrays.update({f"bn_{k}": v for k, v in self.bn_state_.items()})
         arrays.update({"frequencies_hz": net.frequencies, "radius": net.radius,
                        "classes": self.classes_})
-        params = {k: v.item() if isinstance(v, np.generic) else v  # numpy scalars as JSON numbers
+        params = {k: v.item() if isinstance(v, np.generic)  # numpy scalars as JSON numbers
+                  else os.fspath(v) if isinstance(v, os.PathLike) else v  # a spec's path
                   for k, v in self.get_params().items()}
         metadata = {"format": "rrnsim.RRNClassifier", "version": __version__,
                     "params": params, "fs_hz": net.fs, "coupling": net.coupling,
@@ -530,6 +567,11 @@ class RRNClassifier:
         if meta.get("format") != "rrnsim.RRNClassifier":
             raise ValueError(f"{str(path)!r} is not an rrnsim RRNClassifier file "
                              f"(format {meta.get('format')!r})")
+        unknown = sorted(set(meta.get("params") or {}) - set(cls._param_names()))
+        if unknown:
+            raise ValueError(f"{str(path)!r} was written by rrnsim {meta.get('version')} with "
+                             f"settings this rrnsim ({__version__}) does not know: "
+                             f"{', '.join(unknown)}")
         try:
             # files from before recurrent_lr_scale trained W_res at the full learning rate, and
             # those from before readout_alpha without a prior
@@ -548,6 +590,11 @@ class RRNClassifier:
             if set(clf.params_) != expected or set(clf.bn_state_) != {
                     "running_mean", "running_var", "initialised"}:
                 raise KeyError("parameter arrays")
+            arrays_by_name = {**clf.params_, **clf.bn_state_}
+            for name, shape in clf._param_shapes(len(clf.classes_)).items():
+                if arrays_by_name[name].shape != shape:
+                    raise ValueError(f"array {name!r} has shape {arrays_by_name[name].shape}, "
+                                     f"the settings and classes need {shape}")
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{str(path)!r} is an incomplete or corrupt RRNClassifier file: "
                              f"{err}") from None

@@ -37,6 +37,11 @@ class atomic_path:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             try:
+                fd = os.open(self.tmp, os.O_RDONLY)   # on disk before the rename, so that a
+                try:                                  # crash leaves the old file or the new one
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
                 os.replace(self.tmp, self.path)
                 return False
             except OSError as err:
@@ -48,8 +53,9 @@ class atomic_path:
 
 def save_arrays(path, arrays, metadata=None):
     """Write ``arrays`` (name -> array) and JSON-able ``metadata`` to the ``.npz`` file ``path``."""
-    if _META_KEY in arrays:
-        raise ValueError(f"array name {_META_KEY!r} is reserved")
+    reserved = {_META_KEY, "file", "allow_pickle"} & set(arrays)  # numpy.savez's own names
+    if reserved:
+        raise ValueError(f"array name {reserved.pop()!r} is reserved")
     payload = {k: np.asarray(v) for k, v in arrays.items()}
     for name, array in payload.items():
         if array.dtype.hasobject:   # numpy would pickle it, and load_arrays refuses pickles
@@ -63,11 +69,13 @@ def save_arrays(path, arrays, metadata=None):
 
 def load_arrays(path):
     """Read a file written by :func:`save_arrays`: ``(arrays, metadata)``, no pickle allowed."""
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder, not an .npz file")
     if not Path(path).is_file():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if not zipfile.is_zipfile(path):    # else numpy reads it as .npy and talks of pickles
-        raise ValueError(f"{str(path)!r} is not an .npz file (rrnsim writes its model and array "
-                         "files as .npz archives)")
+        raise ValueError(f"{str(path)!r} is not an .npz file, or is truncated (rrnsim writes its "
+                         "model and array files as .npz archives)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
@@ -79,4 +87,7 @@ def load_arrays(path):
         metadata = json.loads(str(arrays.pop(_META_KEY)))
     except json.JSONDecodeError as err:
         raise ValueError(f"{str(path)!r} has corrupt metadata: {err}") from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{str(path)!r} has corrupt metadata: a JSON "
+                         f"{type(metadata).__name__}, not an object")
     return arrays, metadata

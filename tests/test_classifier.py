@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-from scipy.special import log_softmax
 
 import rrnsim
 from rrnsim import RRNClassifier
@@ -62,8 +61,7 @@ def test_products_features_and_readout_refit():
     np.testing.assert_array_equal(refit.transform(X), clf.transform(X))
 
     def penalised_loss(model):
-        logits = model.decision_function(X)
-        log_p = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+        log_p = np.log(model.predict_proba(X))
         return (-log_p[np.arange(len(y)), y].mean()
                 + 10.0 / len(y) * (model.params_["readout_weight"] ** 2).sum())
     assert penalised_loss(refit) < penalised_loss(clf)
@@ -76,8 +74,10 @@ def test_string_labels_and_multichannel_input():
     labels = np.array(["slow", "fast"])[y]
     X2 = np.stack([X, np.roll(X, 3, axis=1)], axis=2)
     clf = small().fit(X2, labels)
-    assert set(clf.predict(X2)) <= {"slow", "fast"}
-    assert clf.network_.w_in.shape == (5, 2)
+    X_test, y_test = rhythm_task(seed=1)
+    X2_test = np.stack([X_test, np.roll(X_test, 3, axis=1)], axis=2)
+    assert clf.score(X2_test, np.array(["slow", "fast"])[y_test]) > 0.75  # labels not swapped
+    assert list(clf.classes_) == ["fast", "slow"] and clf.network_.w_in.shape == (5, 2)
 
 
 def test_parameters_follow_scikit_learn_conventions():
@@ -166,6 +166,7 @@ def test_verbose_false_prints_nothing(capsys):
     (np.zeros((10, 50)), np.zeros(9), r"shape \(10,\)"),
     (np.full((10, 50), np.nan), np.arange(10) % 2, "non-finite"),
     (np.zeros(50), np.arange(2), "shape"),
+    (np.zeros((4, 50)), np.array([0.0, 1.0, np.nan, 1.0]), "finite labels, got nan at index 2"),
 ])
 def test_bad_training_input(X, y, message):
     with pytest.raises(ValueError, match=message):
@@ -186,6 +187,8 @@ def test_bad_training_input(X, y, message):
     ({"windows": 2.7}, "windows must be an integer, got 2.7"),
     ({"components": 0}, "components must be at least 1, got 0"),
     ({"label_smoothing": 1.0}, r"label_smoothing must be in \[0, 1\), got 1.0"),
+    ({"train_nodes": "no"}, "train_nodes must be True or False, got 'no'"),
+    ({"verbose": None}, "verbose must be True or False, got None"),
 ])
 def test_bad_setting_is_named_before_training(setting, message):
     X, y = rhythm_task(n=20)
@@ -202,12 +205,53 @@ def test_bad_labels_and_scoring_lengths():
         clf.score(X, y[:1])
 
 
-def test_numpy_settings_save_as_plain_json(tmp_path):
+@pytest.mark.parametrize("validation_fraction", [0.1, 0.0])
+def test_numpy_settings_and_a_spec_path_save_as_plain_json(tmp_path, validation_fraction):
     X, y = rhythm_task(n=20)
-    clf = small(epochs=np.int64(1), lr=np.float32(3e-3)).fit(X, y)
+    spec = tmp_path / "two.toml"
+    spec.write_text('name = "two"\n[frequencies]\nhz = [8.0, 40.0]\n')
+    clf = small(spec=spec, epochs=np.int64(1), lr=np.float32(3e-3),
+                validation_fraction=validation_fraction).fit(X, y)
     loaded = RRNClassifier.load(clf.save(tmp_path / "m.npz"))
-    assert loaded.epochs == 1 and type(loaded.epochs) is int
+    assert loaded.epochs == 1 and type(loaded.epochs) is int and loaded.best_epoch_ == 1
+    assert loaded.spec == str(spec)
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_refused_fit_leaves_the_fitted_model_as_it_was():
+    X, y = rhythm_task(n=40)
+    clf = small(epochs=2).fit(X, y)
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="only 1 training sample"):
+        clf.set_params(validation_fraction=0.5).fit(X[:3], y[:3])
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    assert list(clf.classes_) == [0, 1] and len(clf.history_) == 2
+
+
+def test_decision_function_follows_scikit_learn_for_two_and_more_classes():
+    X, y = rhythm_task(n=60)
+    binary = small(epochs=1).fit(X, y)
+    scores, proba = binary.decision_function(X), binary.predict_proba(X)
+    assert scores.shape == (60,)
+    np.testing.assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]), rtol=1e-9, atol=1e-12)
+    three = small(epochs=1).fit(X, y + (np.arange(60) % 3 == 0))
+    assert three.decision_function(X).shape == (60, 3)
+
+
+def test_works_with_scikit_learn_model_selection():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.base import clone, is_classifier
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    X, y = rhythm_task(n=60)
+    labels = np.array(["slow", "fast"])[y]
+    clf = small(epochs=2)
+    assert is_classifier(clf) and clone(clf).get_params() == clf.get_params()
+    accuracy = cross_val_score(clf, X, labels, cv=3)
+    auc = cross_val_score(clf, X, labels, cv=3, scoring="roc_auc")
+    assert accuracy.shape == auc.shape == (3,) and np.isfinite(auc).all()
+    search = GridSearchCV(clf, {"readout_alpha": [0.0, 30.0]}, cv=2).fit(X, labels)
+    assert search.best_params_["readout_alpha"] in (0.0, 30.0)
+    assert set(search.predict(X)) <= {"slow", "fast"}, sklearn.__version__
 
 
 def test_bad_settings_and_unfitted_use(tmp_path):
@@ -244,7 +288,29 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path, damage):
     with pytest.raises(ValueError, match="model.npz") as error:
         RRNClassifier.load(path)
     if damage != "not_a_model":     # not numpy's advice to load it with pickles allowed
-        assert "is not an .npz file" in str(error.value) and "pickle" not in str(error.value)
+        assert "is not an .npz file, or is truncated" in str(error.value)
+        assert "pickle" not in str(error.value)
+
+
+def test_model_files_from_a_newer_rrnsim_or_with_inconsistent_arrays_are_named(tmp_path):
+    X, y = rhythm_task(n=40)
+    path = small(epochs=1).fit(X, y).save(tmp_path / "model.npz")
+    arrays, metadata = rrnsim.io.load_arrays(path)
+    newer = dict(metadata, version="99.0", params={**metadata["params"], "new_option": 1})
+    rrnsim.io.save_arrays(tmp_path / "newer.npz", arrays, newer)
+    with pytest.raises(ValueError, match="rrnsim 99.0 .*does not know: new_option"):
+        RRNClassifier.load(tmp_path / "newer.npz")
+    rrnsim.io.save_arrays(tmp_path / "classes.npz", {**arrays, "classes": np.arange(3)},
+                          metadata)
+    with pytest.raises(ValueError, match=r"classes.npz.*'readout_weight' has shape \(2, 2, "):
+        RRNClassifier.load(tmp_path / "classes.npz")
+    rrnsim.io.save_arrays(tmp_path / "list.npz", arrays, metadata)
+    with np.load(tmp_path / "list.npz") as data:    # metadata that is JSON, but not an object
+        contents = {k: data[k] for k in data.files}
+    contents["__metadata__"] = np.array("[1, 2]")
+    np.savez(tmp_path / "list.npz", **contents)
+    with pytest.raises(ValueError, match="list.npz.*a JSON list, not an object"):
+        RRNClassifier.load(tmp_path / "list.npz")
 
 
 def test_model_files_from_before_recurrent_lr_scale_load_with_the_settings_they_trained_at(
@@ -278,6 +344,15 @@ def test_save_onto_a_folder_names_it_and_leaves_no_temporary_file(tmp_path):
     with pytest.raises(OSError, match="cannot write .*models'"):
         rrnsim.io.save_arrays(target, {"a": np.zeros(3)})
     assert [p.name for p in tmp_path.iterdir()] == ["models"]
+
+
+def test_array_files_refuse_numpys_own_names_and_name_a_folder(tmp_path):
+    for name in ("file", "allow_pickle", "__metadata__"):
+        with pytest.raises(ValueError, match=f"array name '{name}' is reserved"):
+            rrnsim.io.save_arrays(tmp_path / "a.npz", {name: np.zeros(2)})
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        rrnsim.io.load_arrays(tmp_path)
 
 
 def test_save_refuses_object_arrays_before_writing(tmp_path):
@@ -413,7 +488,7 @@ def test_the_model_of_the_kept_epoch_is_restored(monkeypatch):
     assert clf.best_epoch_ < 8      # an earlier epoch, so the final state had to be replaced
     X_val = seen[0]
     y_val = y[[int(np.flatnonzero((X == row).all(axis=1))[0]) for row in X_val[..., 0]]]
-    log_p = log_softmax(clf.decision_function(X_val), axis=1)
+    log_p = np.log(clf.predict_proba(X_val))
     kept = clf.history_[clf.best_epoch_ - 1]
     assert clf.best_epoch_ == rrnsim.classifier._one_standard_error_epoch(clf.history_)
     assert all(record["val_loss_se"] > 0 for record in clf.history_)   # 10 validation samples
