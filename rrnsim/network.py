@@ -7,7 +7,7 @@ import quantities as pq
 from . import oscillator
 from .engines import discrete
 from .specs import load_spec
-from .validation import as_input, count, positive
+from .validation import as_input, count, in_unit, positive
 
 __all__ = ["RRN", "RunResult"]
 
@@ -55,7 +55,8 @@ class RRN:
     def __init__(self, frequencies, radius=0.99999, fs=1000.0, w_res=None, w_in=None,
                  coupling="gated", noise=0.0, seed=None):
         self.fs = positive("fs", fs, unit=pq.Hz)
-        frequencies = np.atleast_1d(np.asarray(frequencies, dtype=float))
+        frequencies = np.atleast_1d(np.asarray(in_unit("frequencies", frequencies, pq.Hz),
+                                               dtype=float))
         if frequencies.ndim != 1 or frequencies.size == 0:
             raise ValueError(f"frequencies must be a non-empty 1-d list of Hz, got shape "
                              f"{frequencies.shape}")

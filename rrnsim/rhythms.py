@@ -88,21 +88,24 @@ def _candidates(name, f0_hz, count, fs_hz, start_hz, stop_hz, hz):
         return np.linspace(start_hz, stop_hz, count)
     if name == "bands":
         return np.array([(low + high) / 2 for low, high in BANDS.values()])
-    if name == "explicit":
-        if hz is None or len(hz) == 0:
-            raise ValueError("an explicit layout needs a non-empty list of frequencies (hz)")
-        return np.asarray(hz, dtype=float)
-    raise ValueError(f"unknown layout {name!r}; known: {', '.join(LAYOUTS)} "
-                     f"(aliases: {', '.join(LAYOUT_ALIASES)})")
+    hz = np.atleast_1d(np.asarray(validation.in_unit("hz", [] if hz is None else hz, pq.Hz),
+                                  dtype=float))
+    if hz.size == 0:
+        raise ValueError("an explicit layout needs a non-empty list of frequencies (hz)")
+    return hz
 
 
 #: Layout names (the paper's four, band centres, an explicit list).
 LAYOUTS = ("golden", "binary", "e", "linear", "bands", "explicit")
+#: The settings of :func:`make_layout` each layout uses.
+_LAYOUT_SETTINGS = {"golden": {"f0_hz", "count"}, "binary": {"f0_hz", "count"},
+                    "e": {"f0_hz", "count"}, "linear": {"count", "start_hz", "stop_hz"},
+                    "bands": set(), "explicit": {"hz"}}
 _PAPER_LAYOUTS = ("golden", "binary", "e", "linear")
 
 
-def make_layout(name, f0_hz=2.0, count=None, fs_hz=1000.0, radius=0.99999,
-                start_hz=2.0, stop_hz=None, hz=None):
+def make_layout(name, f0_hz=None, count=None, fs_hz=1000.0, radius=0.99999,
+                start_hz=None, stop_hz=None, hz=None):
     """Node frequencies (Hz) of a named layout, with the unstable ones dropped.
 
     Parameters
@@ -110,22 +113,36 @@ def make_layout(name, f0_hz=2.0, count=None, fs_hz=1000.0, radius=0.99999,
     name : str
         One of :data:`LAYOUTS` or an alias ('two', 'log').
     f0_hz : float
-        Lowest frequency of the ratio layouts (golden, binary, e).
+        Lowest frequency of the ratio layouts (golden, binary, e); default 2 Hz.
     count : int or None
         Number of candidate nodes; ``None`` takes every power below Nyquist (ratio layouts).
     fs_hz, radius : float
         Sampling rate (Hz) and pole radius the stability filter checks against.
     start_hz, stop_hz : float
-        Range of the linear layout (``count`` nodes, both ends included).
+        Range of the linear layout (``count`` nodes, both ends included; start default 2 Hz).
     hz : sequence of float
         Frequencies of the explicit layout; any unstable one is an error naming it.
+
+    Frequencies may be ``quantities`` values (rescaled to Hz). A setting the layout does not use
+    (e.g. ``hz`` with ``"golden"``) is an error naming it.
 
     The paper's layouts also require ``w1 > 0`` (f < fs/4) and drop the nodes that fail,
     with a warning that names them. The ``bands`` layout drops above-Nyquist centres.
     """
     name = LAYOUT_ALIASES.get(name, name)
+    if name not in _LAYOUT_SETTINGS:
+        raise ValueError(f"unknown layout {name!r}; known: {', '.join(LAYOUTS)} "
+                         f"(aliases: {', '.join(LAYOUT_ALIASES)})")
+    given = {key for key, value in dict(f0_hz=f0_hz, count=count, start_hz=start_hz,
+                                        stop_hz=stop_hz, hz=hz).items() if value is not None}
+    unused = sorted(given - _LAYOUT_SETTINGS[name])
+    if unused:
+        raise ValueError(f"layout {name!r} does not use {', '.join(unused)}")
     fs_hz = validation.positive("fs_hz", fs_hz, unit=pq.Hz)
-    f0_hz = validation.positive("f0_hz", f0_hz, unit=pq.Hz)
+    f0_hz = validation.positive("f0_hz", 2.0 if f0_hz is None else f0_hz, unit=pq.Hz)
+    start_hz = validation.positive("start_hz", 2.0 if start_hz is None else start_hz, unit=pq.Hz)
+    if stop_hz is not None:
+        stop_hz = validation.positive("stop_hz", stop_hz, unit=pq.Hz)
     if count is not None:
         count = validation.count("count", count)
     if name == "linear" and (count is None or stop_hz is None):

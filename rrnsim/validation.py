@@ -5,7 +5,7 @@ import numpy as np
 import quantities as pq
 
 __all__ = ["as_input", "count", "number", "positive", "fraction", "n_bins", "modulation_frequency", "frequency_range",
-           "in_hz", "hertz"]
+           "in_unit", "in_hz", "hertz"]
 
 
 def count(name, value, minimum=1):
@@ -27,11 +27,7 @@ def number(name, value, unit=None):
     if isinstance(value, pq.Quantity):
         if unit is None:
             raise TypeError(f"{name} must be a plain number, got the quantity {value}")
-        try:
-            value = value.rescale(unit).magnitude
-        except ValueError:
-            raise ValueError(f"{name} must be in units of {unit.dimensionality} (or convertible), "
-                             f"got {value}") from None
+        value = in_unit(name, value, unit)
     if isinstance(value, (str, bytes, bool)):  # float() would take "0.1" and True
         raise TypeError(f"{name} must be a number, got {value!r}")
     try:
@@ -41,6 +37,20 @@ def number(name, value, unit=None):
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
+
+
+def in_unit(name, value, unit):
+    """Magnitude in ``unit`` (e.g. ``pq.Hz``, ``pq.s``, ``pq.rad``) of a ``quantities`` value,
+    scalar or array; a plain number or array is returned as it is (taken to be in ``unit``).
+    Units of another dimension are an error naming ``name``."""
+    if not isinstance(value, pq.Quantity):
+        return value
+    try:
+        return value.rescale(unit).magnitude
+    except ValueError:
+        got = value if value.size == 1 else f"units {value.dimensionality}"
+        raise ValueError(f"{name} must be in units of {unit.dimensionality} (or convertible), "
+                         f"got {got}") from None
 
 
 def positive(name, value, allow_zero=False, unit=None):

@@ -252,6 +252,8 @@ def test_spike_task_rates_definition():
         np.testing.assert_allclose(task.rates_hz[i], expected, rtol=0, atol=1e-12)
     assert spike_task_rate(t, np.nan).tolist() == [100.0] * 100
     np.testing.assert_allclose(spike_task_rate([0.0, 0.0125], 20.0, rate=50.0), [50.0, 100.0])
+    np.testing.assert_allclose(spike_task_rate([0.0, 12.5] * pq.ms, 0.02 * pq.kHz, rate=50 * pq.Hz),
+                               [50.0, 100.0])   # quantities in their units, not read as s and Hz
 
 
 def test_spike_task_mean_rate():

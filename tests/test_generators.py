@@ -362,10 +362,19 @@ def test_bin_block_rejects_bad_blocks():
     (lambda: bands_task(5, duration=0.0), "0.0"),
     (lambda: modulated_poisson_group(-2.0), "-2.0"),
     (lambda: modulated_poisson_group(10.0, frequency_hz=700.0), "700.0"),
+    (lambda: modulated_poisson_group([50.0, 100.0] * pq.mV), "rate_hz must be in units of Hz"),
+    (lambda: modulated_poisson_group(10.0, phase=1.0 * pq.s), "phase must be in units of rad"),
 ])
 def test_bad_input_names_the_value(call, value):
     with pytest.raises(ValueError, match=value.replace(".", r"\.")):
         call()
+
+
+def test_poisson_group_reads_quantities_in_their_units():
+    group = modulated_poisson_group(0.1 * pq.kHz, frequency_hz=0.04 * pq.kHz, phase=90 * pq.deg,
+                                    fs=1 * pq.kHz)
+    np.testing.assert_allclose([float(group.rate[0] / b2.Hz), float(group.frequency[0] / b2.Hz),
+                                float(group.phase[0])], [100.0, 40.0, np.pi / 2])
 
 
 def test_same_seed_same_block_different_seeds_differ():

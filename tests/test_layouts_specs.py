@@ -4,6 +4,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
+import quantities as pq
 
 import rrnsim
 from rrnsim import rhythms
@@ -110,3 +111,27 @@ def test_overriding_fs_keeps_the_specs_nodes():
     assert net.fs == 2000.0
     np.testing.assert_array_equal(net.frequencies, rrnsim.RRN.from_spec("golden").frequencies)
     assert rrnsim.RRN.from_spec("golden", fs=2000.0, frequencies=[2.0, 397.9]).n_nodes == 2
+
+
+def test_layouts_read_quantities_in_hz_and_refuse_settings_they_do_not_use():
+    explicit = rhythms.make_layout("explicit", hz=[0.01, 0.02] * pq.kHz)
+    np.testing.assert_allclose(explicit.frequencies_hz, [10.0, 20.0])
+    linear = rhythms.make_layout("linear", count=3, start_hz=10 * pq.Hz, stop_hz=0.03 * pq.kHz)
+    np.testing.assert_allclose(linear.frequencies_hz, [10.0, 20.0, 30.0])
+    np.testing.assert_allclose(rrnsim.RRN([0.01, 0.02] * pq.kHz).frequencies, [10.0, 20.0])
+    with pytest.raises(ValueError, match="hz must be in units of Hz"):
+        rhythms.make_layout("explicit", hz=[10.0, 20.0] * pq.s)
+    with pytest.raises(ValueError, match="frequencies must be in units of Hz"):
+        rrnsim.RRN([10.0] * pq.mV)
+    for layout, setting, unused in (("golden", {"hz": [10.0]}, "hz"),
+                                    ("bands", {"count": 2}, "count"),
+                                    ("explicit", {"f0_hz": 3.0, "hz": [10.0]}, "f0_hz")):
+        with pytest.raises(ValueError, match=f"layout '{layout}' does not use {unused}$"):
+            rhythms.make_layout(layout, **setting)
+
+
+def test_a_spec_field_its_layout_does_not_use_is_named(tmp_path):
+    path = tmp_path / "mixed.toml"
+    path.write_text('name = "mixed"\n[frequencies]\nlayout = "golden"\nhz = [10.0]\n')
+    with pytest.raises(ValueError, match="mixed.toml.*layout 'golden' does not use hz"):
+        load_spec(str(path))

@@ -190,6 +190,7 @@ def test_population_rate_refuses_spikes_outside_the_window():
     rate = population_rate([0.0, 0.0005, 0.099, 0.0999], 2, 0.1)
     assert rate.shape == (100,) and np.flatnonzero(rate).tolist() == [0, 99]
     np.testing.assert_allclose(rate[[0, 99]], [1000.0, 1000.0])
+    np.testing.assert_array_equal(population_rate([0.0, 0.5, 99.0, 99.9] * pq.ms, 2, 0.1), rate)
     with pytest.raises(ValueError, match="n_cells"):
         population_rate([0.05], 0, 0.1)
 

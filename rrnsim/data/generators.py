@@ -52,7 +52,8 @@ import quantities as pq
 from ..engines.brian import bin_spike_times
 from ..io import atomic_path
 from ..rhythms import BANDS, TASK_BANDS, band_of, task_bands
-from ..validation import count, frequency_range, modulation_frequency, n_bins, number, positive
+from ..validation import (count, frequency_range, in_unit, modulation_frequency, n_bins, number,
+                          positive)
 
 __all__ = ["modulated_poisson", "paper_task", "bands_task", "modulated_poisson_group",
            "bin_block", "save_nix", "load_nix", "RATE_EXPRESSION", "TASK_BANDS"]
@@ -74,9 +75,11 @@ _LIST_ANNOTATIONS = ("class_names",)  # NixIO reads a one-element list back as i
 
 
 def _rate_parameters(rate_hz, depth, frequency_hz, phase, fs, rate_name="rate_hz"):
-    """Validate per-neuron parameters (broadcast to one shape); return float arrays."""
-    arrays = [np.atleast_1d(np.asarray(v, dtype=float))
-              for v in (rate_hz, depth, frequency_hz, phase)]
+    """Validate per-neuron parameters (broadcast to one shape; quantities in Hz, dimensionless
+    and rad); return float arrays."""
+    values = (in_unit(rate_name, rate_hz, pq.Hz), in_unit("depth", depth, pq.dimensionless),
+              in_unit("frequency_hz", frequency_hz, pq.Hz), in_unit("phase", phase, pq.rad))
+    arrays = [np.atleast_1d(np.asarray(v, dtype=float)) for v in values]
     try:
         rate_hz, depth, frequency_hz, phase = np.broadcast_arrays(*arrays)
     except ValueError:

@@ -50,7 +50,7 @@ import neo
 import numpy as np
 import quantities as pq
 
-from ..validation import count, hertz, n_bins, positive
+from ..validation import count, hertz, in_unit, n_bins, positive
 from .generators import _run_seeded, _seed
 
 __all__ = ["ping_network", "autocorrelation_frequency", "population_rate", "PING_DEFAULTS"]
@@ -346,7 +346,7 @@ def population_rate(spike_times, n_cells, duration, fs=1000.0):
     fs = hertz("fs", fs)
     duration = positive("duration", duration, unit=pq.s)
     size = n_bins(duration, fs)
-    times = np.asarray(spike_times, dtype=float).ravel()
+    times = np.asarray(in_unit("spike_times", spike_times, pq.s), dtype=float).ravel()
     index = np.floor(times * fs + 1e-9)  # 1e-9: a spike at n/fs stays in bin n despite rounding
     outside = ~np.isfinite(index) | (index < 0) | (index >= size)
     if outside.any():

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import quantities as pq
 
-from ..validation import frequency_range, n_bins, positive
+from ..validation import frequency_range, in_unit, n_bins, positive
 
 __all__ = ["SpikeTask", "spike_task", "spike_task_rate"]
 
@@ -80,8 +80,9 @@ def spike_task_rate(t, frequencies_hz, rate=100.0):
     numpy.ndarray
         Rates (Hz), shape (n_trials, n_times) (or (n_times,) for a scalar frequency).
     """
-    t = np.asarray(t, dtype=float)
-    f = np.asarray(frequencies_hz, dtype=float)
+    t = np.asarray(in_unit("t", t, pq.s), dtype=float)
+    f = np.asarray(in_unit("frequencies_hz", frequencies_hz, pq.Hz), dtype=float)
+    rate = in_unit("rate", rate, pq.Hz)
     modulation = np.sin(2 * np.pi * f[..., None] * t)
     return rate * (1.0 + np.where(np.isnan(f)[..., None], 0.0, modulation))
 
