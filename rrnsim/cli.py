@@ -81,6 +81,8 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
 
     Returns (net, result, freqs, psd, written paths).
     """
+    if Path(out).exists() and not Path(out).is_dir():  # refused before the simulation runs
+        raise ValueError(f"--out {str(out)!r} is a file; simulate writes a folder of files")
     spec = load_spec(model)
     rng = np.random.default_rng(seed)
     K = spec.layout.frequencies_hz.size
@@ -89,10 +91,12 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
     n_channels = 1 if X is None or np.ndim(X) < 3 else np.shape(X)[2]
     net = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz, w_res=w_res,
               w_in=np.ones((K, n_channels)), coupling=spec.coupling, noise=spec.noise, seed=seed)
+    if resolution > net.fs / 2:
+        raise ValueError(f"--resolution {resolution} Hz is above Nyquist ({net.fs / 2:g} Hz)")
     if X is None:
         n_steps = int(round(duration * net.fs))
         if n_steps < 2:
-            raise SystemExit(f"rrnsim: --duration {duration} s is shorter than two samples")
+            raise ValueError(f"--duration {duration} s is shorter than two samples")
         X = input_std * rng.standard_normal((batch, n_steps))
     options = {"report": _tqdm_report(f"Brian2 {model}")} if engine == "brian2" and progress else {}
     started = time.perf_counter()
@@ -115,7 +119,10 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
                       title=f"{model}: node states ({engine} engine)")
     written.append(out / "traces.png")
     fig.savefig(written[-1], dpi=120)
-    variance = float(np.var(X)) if input_path is not None else input_std ** 2
+    # each node's drive is W_in @ u: the sum of the channels (W_in is ones)
+    variance = (float(np.var(np.asarray(X, dtype=float).reshape(X.shape[0], X.shape[1], -1)
+                             .sum(axis=2)))
+                if input_path is not None else input_std ** 2)
     fig = plot_spectra(freqs.magnitude, psd.magnitude, net.frequencies, net.radius, net.fs,
                        input_variance=variance,
                        title=f"{model}: measured spectra (Elephant Welch) over analytic AR(2)")
@@ -160,7 +167,14 @@ def _cmd_simulate(args):
 
 
 def _classifier_options(args):
-    return dict(features=args.features, windows=args.windows, components=args.components,
+    if args.features == "power":
+        given = [flag for flag, value in (("--windows", args.windows),
+                                          ("--products", args.products)) if value is not None]
+        if given:
+            raise ValueError(f"{' and '.join(given)} shape the phase and resonance features; "
+                             "--features power has neither")
+    windows = _FIT["windows"] if args.windows is None else args.windows
+    return dict(features=args.features, windows=windows, components=args.components,
                 products=args.products, refit_alpha=args.refit_alpha,
                 train_recurrent=not args.no_recurrent, train_input=args.train_input,
                 train_nodes=args.train_nodes, epochs=args.epochs, batch_size=args.batch_size,
@@ -422,7 +436,9 @@ def spectrum(path, resolution=2.0, out=None):
                "band_power": {b: float(np.asarray(v).ravel()[0]) for b, v in band_power.items()},
                "source": what, "resolution_hz": resolution}
     out = Path(out) if out else path.with_suffix(".psd.png")
-    if not out.suffix:
+    if out.is_dir():
+        out = out / path.with_suffix(".psd.png").name
+    elif not out.suffix:
         out = out.with_suffix(".png")  # what matplotlib would write; report that name
     plot_psd(freqs.magnitude, psd.magnitude, labels, ylabel=ylabel,
              title=f"{path.name}: {what}").savefig(out, dpi=120)
@@ -438,7 +454,10 @@ def _cmd_generate(args):
 def _cmd_spectrum(args):
     summary, written = spectrum(args.file, args.resolution, args.out)
     if args.json:
-        print(json.dumps({k: summary[k] for k in ("peak_hz", "band", "band_power")}))
+        powers = {band: value if np.isfinite(value) else None   # null: the band is above Nyquist
+                  for band, value in summary["band_power"].items()}
+        print(json.dumps({"peak_hz": summary["peak_hz"], "band": summary["band"],
+                          "band_power": powers}, allow_nan=False))
         return
     print(f"spectrum of the {summary['source']} (Elephant Welch, {summary['resolution_hz']:g} Hz "
           "resolution)")
@@ -507,8 +526,9 @@ def build_parser():
                    help="readout features: power is the paper's; phase adds window means of the "
                         "states; resonance adds each node's resonance with the input to those "
                         "(default: %(default)s)")
-    p.add_argument("--windows", type=_COUNT, default=_FIT["windows"],
-                   help="windows of the phase and resonance features (default: %(default)s)")
+    p.add_argument("--windows", type=_COUNT,
+                   help="windows of the phase and resonance features (default: "
+                        f"{_FIT['windows']})")
     p.add_argument("--components", type=_COUNT,
                    help="readout mixture components (default: 1 with power features, 2 "
                         "otherwise)")

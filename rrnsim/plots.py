@@ -210,7 +210,8 @@ def plot_raster(block, max_trials=40, max_trains=200, title=None):
     for segment in segments:
         label = segment.annotations.get("label", 0)
         colour = f"C{label}" if isinstance(label, (int, np.integer)) else "k"
-        legend = names[label] if names and isinstance(label, (int, np.integer)) else str(label)
+        named = names and isinstance(label, (int, np.integer)) and 0 <= label < len(names)
+        legend = names[label] if named else str(label)
         for train in _raster_trains(segment.spiketrains, max_trains):
             times = train.rescale("s").magnitude
             ax.plot(times, np.full(times.size, row), "|", ms=3, color=colour,

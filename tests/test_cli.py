@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from rrnsim import RRNClassifier
+from rrnsim import RRNClassifier, cli
 from rrnsim.cli import build_parser, main
 from rrnsim.io import load_arrays
 
@@ -177,13 +177,71 @@ def test_spike_train_and_test_sets_never_share_trains():
         assert not any((X_test == row).all(axis=1).any() for row in X_train if row.sum() > 3)
 
 
-def test_simulate_multichannel_input_file(tmp_path, capsys):
+def test_simulate_multichannel_input_file(tmp_path, capsys, monkeypatch):
     path = tmp_path / "input.npy"
-    np.save(path, np.random.default_rng(0).standard_normal((2, 300, 3)))
+    np.save(path, np.random.default_rng(0).standard_normal((2, 3000, 3)))
+    drawn = {}
+    plot_spectra = cli.plot_spectra
+    def recording(*args, **kwargs):
+        drawn.update(kwargs)
+        return plot_spectra(*args, **kwargs)
+    monkeypatch.setattr(cli, "plot_spectra", recording)
     assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
                  str(tmp_path / "out"), "--quiet"]) == 0
     with np.load(tmp_path / "out" / "states.npz", allow_pickle=False) as data:
-        assert data["x"].shape == (2, 300, 11)
+        assert data["x"].shape == (2, 3000, 11)
+    # each node is driven by the sum of the 3 unit-variance channels: the analytic curve's scale
+    assert drawn["input_variance"] == pytest.approx(3.0, rel=0.05)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--duration", "0.001"], "--duration 0.001 s is shorter than two samples"),
+    (["--resolution", "600"], "--resolution 600.0 Hz is above Nyquist (500 Hz)"),
+    (["--out", "taken"], "'taken' is a file; simulate writes a folder"),
+])
+def test_simulate_refuses_before_simulating(flags, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("kept")
+    def no_run(*args, **kwargs):
+        raise AssertionError("simulated before refusing")
+    monkeypatch.setattr(cli.RRN, "run", no_run)
+    assert main(["simulate", "--engine", "discrete", "--out", "out"] + flags) == 2  # last wins
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    assert (tmp_path / "taken").read_text() == "kept"
+
+
+def test_spectrum_out_folder_gets_the_figure_inside(tmp_path, capsys):
+    assert main(["simulate", "--engine", "discrete", "--duration", "1", "--out",
+                 str(tmp_path / "sim"), "--quiet"]) == 0
+    (tmp_path / "figures").mkdir()
+    assert main(["spectrum", str(tmp_path / "sim" / "states.npz"), "--out",
+                 str(tmp_path / "figures")]) == 0
+    assert [p.name for p in (tmp_path / "figures").iterdir()] == ["states.psd.png"]
+
+
+def test_spectrum_json_is_strict_json_when_a_band_is_above_nyquist(tmp_path, capsys):
+    spec = tmp_path / "slow.toml"
+    spec.write_text('name = "slow"\nfs_hz = 300.0\n[frequencies]\nhz = [6.0, 20.0, 40.0]\n')
+    assert main(["simulate", "--model", str(spec), "--engine", "discrete", "--duration", "4",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["spectrum", str(tmp_path / "out" / "states.npz"), "--json"]) == 0
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    summary = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert summary["band_power"]["high gamma"] is None      # 100-200 Hz, above 150 Hz
+    assert summary["band_power"]["theta"] > 0
+
+
+def test_train_refuses_feature_flags_the_power_features_ignore(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    for flags in (["--products", "2"], ["--windows", "3"]):
+        assert main(["train", "--model", "e", "--features", "power", "--trials", "40",
+                     "--epochs", "1", "--out", str(out), "--quiet"] + flags) == 2
+        assert f"{flags[0]} shape the phase and resonance features" in capsys.readouterr().err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("content, message", [(None, "cannot read input file"),
@@ -280,7 +338,6 @@ def test_evaluate_figures_never_collide_with_the_model_file(tmp_path, capsys, mo
 
 
 def test_demo_tests_on_its_seed_and_scores_the_observer_once(tmp_path, capsys, monkeypatch):
-    from rrnsim import cli
     simulate, load_task, generate = cli.simulate, cli.load_task, cli.generate
     score = cli.IdealObserver.score
     loaded, scored = [], []

@@ -115,6 +115,7 @@ def test_nix_round_trip_keeps_spikes_annotations_units(tmp_path):
     assert save_nix(block, path) == path  # overwrites the existing file
     loaded = load_nix(path)
     assert_same_block(loaded, block)
+    assert [seg.annotations["trial"] for seg in loaded.segments] == list(range(6))  # the order
     assert {k: dict(seg.annotations) for k, seg in enumerate(block.segments)} == before
     assert "nix_name" not in block.annotations  # save_nix leaves the block as it was
     assert all(type(v) is type(block.annotations[k]) for k, v in loaded.annotations.items())

@@ -42,6 +42,16 @@ def test_raster_subsamples_every_population():
         plot_raster(one_trial_block([None] * 3), max_trains=0)
 
 
+def test_raster_names_labels_beyond_the_class_names_by_number():
+    block = one_trial_block([None] * 3)
+    block.segments.append(one_trial_block([None] * 3).segments[0])
+    block.annotations["class_names"] = ["constant"]     # a name for label 0 only
+    block.segments[1].annotations["label"] = 1
+    fig = plot_raster(block)
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["constant", "1"]
+
+
 def test_traces_draw_every_node_for_the_seconds_asked():
     states = np.random.default_rng(0).normal(size=(2, 100, 3))
     fig = plot_traces(states, 1000.0, [40.0, 4.0, 12.0], sample=1, seconds=0.05)

@@ -32,7 +32,8 @@ Segment annotations:
 - ``frequency`` (float, Hz): the modulation frequency; ABSENT for constant-rate trials;
 - ``phase`` (float, rad): the modulation phase at the trial start; absent for constant trials;
 - ``rate`` (float, Hz) and ``depth`` (float): mean rate and modulation depth;
-- ``seed`` (int): the seed of the call that generated the trial.
+- ``seed`` (int): the seed of the call that generated the trial;
+- ``trial`` (int): the trial's index in the block (NIX files do not keep ``Segment.index``).
 
 Block annotations: ``task`` (the generator's name), ``fs`` (Hz), ``duration`` (s),
 ``class_names`` (list of str, ``class_names[label]`` names class ``label``), ``n_trains`` and
@@ -245,7 +246,7 @@ def _generate(task, labels, class_names, rate_hz, depth, frequency_hz, phase, du
                       class_names=[str(c) for c in class_names], n_trains=int(n_trains),
                       seed=int(seed))
     for k in range(n_trials):
-        segment = neo.Segment(name=f"trial {k}", index=k, label=int(labels[k]),
+        segment = neo.Segment(name=f"trial {k}", index=k, trial=k, label=int(labels[k]),
                               band="", rate=float(rate_hz[k]), depth=float(depth[k]),
                               seed=int(seed))
         if frequency_hz[k] > 0:
