@@ -59,10 +59,15 @@ BANDS_TASK_BANDS = TASK_BANDS
 
 # Defaults of each task; ``None`` arguments of IdealObserver take these.
 _DEFAULTS = {
-    "paper": {"duration": 0.1, "rate": 100.0, "f_range": (10.0, 50.0), "n_frequencies": 512},
-    "bands": {"duration": 1.0, "rate": 30.0, "bands": BANDS_TASK_BANDS, "f_step_hz": 0.05,
-              "n_phases": 48},
+    "paper": {"duration": 0.1, "rate": 100.0, "f_range": (10.0, 50.0)},
+    "bands": {"duration": 1.0, "rate": 30.0, "bands": BANDS_TASK_BANDS, "n_phases": 48},
 }
+# The default frequency grids, measured converged at the default trials (class docstring), keep
+# the phase drift between neighbouring frequencies over a trial, spacing * duration (cycles),
+# at most this: 40 Hz / 512 nodes over 0.1 s (paper); 0.05 Hz over 1 s (bands). Longer trials
+# get finer grids; shorter ones keep the defaults' 512 nodes and 0.05 Hz.
+_PAPER_DRIFT_CYCLES = 40.0 / 512 * 0.1
+_BANDS_DRIFT_CYCLES = 0.05 * 1.0
 _TASK_ONLY = {"f_range": "paper", "n_frequencies": "paper",
               "bands": "bands", "f_step_hz": "bands", "n_phases": "bands"}
 
@@ -191,13 +196,16 @@ class IdealObserver:
         Default (10, 50).
     n_frequencies : int or None
         Paper task only: frequency nodes of the class-1 integral (rounded up to a multiple of
-        4). Default 512.
+        4). Default 512, or more for trials longer than 0.1 s or ranges wider than 40 Hz: the
+        phase drift between neighbouring nodes over a trial stays at most that of 512 nodes
+        over 10-50 Hz in 100 ms (0.0078 cycles), where the grid is converged.
     bands : sequence of str or None
         Bands task only: the classes, names of :data:`rrnsim.rhythms.BANDS`, in label order.
         Default :data:`BANDS_TASK_BANDS` (delta, theta, alpha, beta, gamma).
     f_step_hz : float or None
         Bands task only: mean spacing (Hz) of the frequency nodes (at most 0.07 Hz between
-        neighbours for 0.05). Default 0.05.
+        neighbours for 0.05). Default 0.05 Hz, or 0.05/duration for trials longer than 1 s
+        (the same phase drift between neighbours over a trial).
     n_phases : int or None
         Bands task only: phase grid size. Default 48.
     likelihood : {'bernoulli', 'poisson'}
@@ -244,14 +252,14 @@ class IdealObserver:
 
     @classmethod
     def paper_task(cls, *, duration=0.1, fs=1000.0, rate=100.0, f_range=(10.0, 50.0),
-                   n_frequencies=512, likelihood="bernoulli"):
+                   n_frequencies=None, likelihood="bernoulli"):
         """Observer of the paper's task (:func:`rrnsim.data.spike_task`); see the class doc."""
         return cls("paper", duration=duration, fs=fs, rate=rate, f_range=f_range,
                    n_frequencies=n_frequencies, likelihood=likelihood)
 
     @classmethod
     def bands_task(cls, *, duration=1.0, fs=1000.0, rate=30.0, bands=BANDS_TASK_BANDS,
-                   f_step_hz=0.05, n_phases=48, likelihood="bernoulli"):
+                   f_step_hz=None, n_phases=48, likelihood="bernoulli"):
         """Observer of the multi-band task (one class per rhythm band); see the class doc."""
         return cls("bands", duration=duration, fs=fs, rate=rate, bands=bands,
                    f_step_hz=f_step_hz, n_phases=n_phases, likelihood=likelihood)
@@ -292,14 +300,18 @@ class IdealObserver:
             f_range = defaults["f_range"] if self.f_range is None else self.f_range
             low, high = frequency_range("f_range", f_range, fs)
             c["f_range"] = (low, high)
-            n = defaults["n_frequencies"] if self.n_frequencies is None else self.n_frequencies
+            n = self.n_frequencies
+            if n is None:
+                n = max(512, math.ceil((high - low) * duration / _PAPER_DRIFT_CYCLES - 1e-9))
             c["n_frequencies"] = count("n_frequencies", n)
             c["names"] = ("constant", "modulated")
         else:
             bands = defaults["bands"] if self.bands is None else self.bands
             bands = task_bands(bands, fs, minimum=2)  # classes
             c["bands"] = bands
-            step = defaults["f_step_hz"] if self.f_step_hz is None else self.f_step_hz
+            step = self.f_step_hz
+            if step is None:
+                step = _BANDS_DRIFT_CYCLES / max(duration, 1.0)
             c["f_step_hz"] = positive("f_step_hz", step)
             n = defaults["n_phases"] if self.n_phases is None else self.n_phases
             c["n_phases"] = count("n_phases", n)

@@ -31,8 +31,13 @@ def node_parameters(w1, w2, fs_hz):
     Requires complex poles (``w1**2 + 4*w2 < 0``), which every stable layout node has.
     """
     w1, w2 = np.asarray(w1, dtype=float), np.asarray(w2, dtype=float)
+    real = ~(w1 ** 2 + 4.0 * w2 < 0)    # real poles (or NaN): no oscillation to describe
+    if real.any():
+        w1_bad, w2_bad = np.broadcast_arrays(w1, w2)
+        raise ValueError(f"AR(2) weights w1={w1_bad[real].flat[0]}, w2={w2_bad[real].flat[0]} "
+                         "have real poles (w1**2 + 4*w2 >= 0): not an oscillator node")
     radius = np.sqrt(-w2)
-    theta = np.arccos(np.clip(w1 / (2.0 * radius), -1.0, 1.0))
+    theta = np.arccos(np.clip(w1 / (2.0 * radius), -1.0, 1.0))   # clip: rounding only
     return theta * fs_hz / (2.0 * np.pi), radius
 
 

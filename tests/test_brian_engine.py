@@ -1,7 +1,10 @@
 """The Brian2 engine against the exact discrete engine (DESIGN.md: they must agree)."""
+import re
+
 import brian2 as b2
 import numpy as np
 import pytest
+import quantities as pq
 
 import rrnsim
 from conftest import random_w_res
@@ -104,6 +107,32 @@ def test_spike_binning_is_causal():
     np.testing.assert_array_equal(counts, [1, 2, 1])
     with pytest.raises(ValueError, match="0.0035"):
         bin_spike_times([0.0035], 1000.0, 3)
+    np.testing.assert_array_equal(bin_spike_times([0.0, 0.4, 1.0, 1.5] * pq.ms, 1 * pq.kHz, 3),
+                                  counts)
+    for bad, message in (((0.5, 0.0, 3), "fs must be a finite positive number, got 0.0"),
+                         (([np.nan], 1000.0, 3), "spike times must be finite, got nan"),
+                         (([0.001], 1000.0, 2.5), "n_steps must be an integer, got 2.5")):
+        with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+            bin_spike_times(*bad)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"substeps": 2.5}, "substeps must be an integer, got 2.5"),
+    ({"n_steps": 10.7}, "n_steps must be an integer, got 10.7"),
+    ({"n_samples": 0}, "n_samples must be at least 1, got 0"),
+])
+def test_engine_sizes_must_be_whole_numbers(golden, options, message):
+    """substeps=2.5 used to integrate at 0.4 ms with samples every 1 ms: kicks between steps."""
+    sizes = {"n_samples": 1, "n_steps": 10, **options}
+    with pytest.raises((TypeError, ValueError), match=message):
+        BrianRRN(golden, **sizes)
+
+
+def test_spike_sources_need_integer_sample_indices(golden):
+    engine = BrianRRN(golden, n_samples=2, n_steps=10)
+    source = b2.SpikeGeneratorGroup(2, [0], [1] * b2.ms)
+    with pytest.raises(ValueError, match="integer indices, got dtype float64"):
+        engine.connect_spikes(source, sample=[0.0, 1.7])
 
 
 def test_brian_objects_are_exposed_and_extendable(golden):

@@ -143,6 +143,18 @@ def test_grid_convergence_paper_task():
     assert np.abs(default - fine).max() < 1e-7
 
 
+def test_default_grid_stays_converged_for_longer_trials():
+    """The likelihood sharpens in f as trials lengthen: the default grid follows the duration
+    (512 fixed nodes were off by 0.03 in log-likelihood at 1 s, 2.5 at 4 s)."""
+    task = spike_task(60, seed=2, duration=1.0, rate=10.0)
+    observer = IdealObserver.paper_task(duration=1.0, rate=10.0)
+    assert observer.frequency_rule(1)[0].size == 5120
+    fine = IdealObserver.paper_task(duration=1.0, rate=10.0, n_frequencies=4 * 5120)
+    assert np.abs(observer.log_likelihoods(task.X) - fine.log_likelihoods(task.X)).max() < 1e-6
+    bands = IdealObserver.bands_task(duration=4.0, bands=("alpha", "beta"))
+    assert bands._config()["f_step_hz"] == pytest.approx(0.0125)
+
+
 @pytest.mark.parametrize("task, kwargs", [
     ("paper", {"duration": 0.008}),
     ("paper", {"duration": 0.008, "f_range": (30.0, 30.0)}),

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import scipy.signal
 from scipy.integrate import solve_ivp
 
@@ -12,6 +13,11 @@ def test_coefficients_round_trip():
     np.testing.assert_allclose(f2, f, rtol=1e-12)
     np.testing.assert_allclose(r2, r, rtol=1e-12)
     np.testing.assert_allclose(np.exp(-oscillator.damping_rate(r, fs) / fs), r, rtol=1e-12)
+
+
+def test_node_parameters_refuse_real_poles():
+    with pytest.raises(ValueError, match="w1=1.9, w2=-0.8 have real poles"):
+        oscillator.node_parameters(1.9, -0.8, 1000.0)
 
 
 def test_kick_gain_makes_continuous_oscillator_match_recursion():

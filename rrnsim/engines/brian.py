@@ -18,11 +18,12 @@ Spike sources (``SpikeGeneratorGroup``, ``PoissonGroup``, any group) connect thr
 otherwise spikes are summed into the next sample time's input ``u[n]``, as the gate needs it:
 spikes in ``((n-1)/fs, n/fs]`` count in ``u[n]``, which is what :func:`bin_spike_times` does.
 """
-import numpy as np
 import brian2 as b2
+import numpy as np
+import quantities as pq
 
 from .. import oscillator
-from ..validation import as_input
+from ..validation import as_input, count, in_unit, positive
 
 __all__ = ["BrianRRN", "bin_spike_times"]
 
@@ -82,10 +83,9 @@ class BrianRRN:
     """
 
     def __init__(self, net, n_samples, n_steps, inputs=None, substeps=20):
-        if int(n_samples) < 1 or int(n_steps) < 1 or int(substeps) < 1:
-            raise ValueError(f"n_samples, n_steps and substeps must be >= 1, got {n_samples}, "
-                             f"{n_steps}, {substeps}")
-        self.net, self.n_samples, self.n_steps = net, int(n_samples), int(n_steps)
+        substeps = count("substeps", substeps)    # whole: kicks land on integration steps
+        self.net, self.n_samples, self.n_steps = (net, count("n_samples", n_samples),
+                                                  count("n_steps", n_steps))
         K, fs = net.n_nodes, net.fs
         n_total = self.n_samples * K
         self.sample_clock = b2.Clock(dt=b2.second / fs, name="rrn_sample_clock*")
@@ -159,7 +159,10 @@ class BrianRRN:
         Returns the ``brian2.Synapses`` (already added to :attr:`network`).
         """
         K = self.net.n_nodes
-        sample = np.broadcast_to(np.asarray(sample, dtype=int), (len(source),))
+        sample = np.asarray(sample)
+        if sample.dtype.kind not in "iu":
+            raise ValueError(f"sample must hold integer indices, got dtype {sample.dtype}")
+        sample = np.broadcast_to(sample, (len(source),))
         channel = np.broadcast_to(np.asarray(channel, dtype=int), (len(source),))
         if sample.min() < 0 or sample.max() >= self.n_samples:
             raise ValueError(f"sample indices must be in [0, {self.n_samples}), got "
@@ -215,9 +218,13 @@ def bin_spike_times(times_s, fs, n_steps):
     sample interval, so spikes on the sample grid count at their own sample): spikes in
     ``((n-1)/fs, n/fs]`` kick at ``n/fs``. Spikes past the last sample are an error.
     """
-    steps = np.ceil(np.asarray(times_s, dtype=float) * fs - 1e-6).astype(int)
+    fs, n_steps = positive("fs", fs, unit=pq.Hz), count("n_steps", n_steps)
+    times_s = np.asarray(in_unit("times_s", times_s, pq.s), dtype=float)
+    if not np.isfinite(times_s).all():
+        raise ValueError(f"spike times must be finite, got {times_s[~np.isfinite(times_s)][0]}")
+    steps = np.ceil(times_s * fs - 1e-6).astype(int)
     bad = (steps < 0) | (steps >= n_steps)
     if bad.any():
-        raise ValueError(f"spike time {np.asarray(times_s)[bad][0]} s is outside the run of "
+        raise ValueError(f"spike time {times_s[bad][0]} s is outside the run of "
                          f"{n_steps} samples at {fs} Hz")
     return np.bincount(steps, minlength=n_steps).astype(float)

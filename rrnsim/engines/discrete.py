@@ -622,7 +622,9 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
     through omega_p, beta_p of the features. With ``skip_silent`` the adjoint crosses input-free
     stretches in closed form, so ``states`` may come from ``simulate(..., skip_silent=True)``;
     except where :func:`steps_through_silence` (node gradients with products): that steps, and
-    needs every state.
+    needs every state. Such states also need the forward pass's windows here (W of
+    ``d_window_x``, 0 without): stretches end at window boundaries, and the adjoint reads the
+    states around the boundaries the forward pass wrote. Nothing checks either condition.
     """
     if coupling not in ("gated", "none"):
         raise ValueError(f"back-propagation supports coupling 'gated' or 'none', got {coupling!r}")
