@@ -56,7 +56,9 @@ def main(argv=None):
         clf.fit(data.X_train, data.y_train)
         seconds = time.perf_counter() - started
         accuracy = clf.score(data.X_test, data.y_test)
+        n_val = int(round(clf.validation_fraction * len(data.y_train)))
         record = {"run": name, "epochs": args.epochs, "seed": args.seed,
+                  "n_train": len(data.y_train) - n_val, "n_val": n_val, "n_test": len(data.y_test),
                   "test_accuracy": accuracy, "train_seconds": round(seconds, 1),
                   "n_parameters": clf.n_parameters_, "best_epoch": clf.best_epoch_,
                   "params": {k: v for k, v in clf.get_params().items() if k != "verbose"},
