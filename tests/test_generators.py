@@ -346,7 +346,8 @@ def test_bin_block_rejects_bad_blocks():
     (lambda: modulated_poisson(2, 10.0, frequency_hz=-3.0), "-3.0"),
     (lambda: modulated_poisson(2, 10.0, frequency_hz=(10.0, 612.0)), "612.0"),
     (lambda: modulated_poisson(0, 10.0), "n_trials must be at least 1, got 0"),
-    (lambda: modulated_poisson(2, 10.0, duration=0.0), "duration must be a finite positive number, got 0.0 s"),
+    (lambda: modulated_poisson(2, 10.0, duration=0.0),
+     "duration must be a finite positive number, got 0.0 s"),
     (lambda: modulated_poisson(2, 10.0, duration=-0.5), "-0.5"),
     (lambda: modulated_poisson(2, 600.0), "600.0"),  # peak above one spike per sample
     (lambda: modulated_poisson(2, 10.0, phase="random"), "random"),
@@ -360,7 +361,8 @@ def test_bin_block_rejects_bad_blocks():
     (lambda: bands_task(5, depth=1.25), "1.25"),
     (lambda: bands_task(5, fs=150.0), "gamma"),  # the band reaches above Nyquist (75 Hz)
     (lambda: bands_task(5, bands=("delta", "omega")), "omega"),
-    (lambda: bands_task(5, duration=0.0), "duration must be a finite positive number, got 0.0 s"),
+    (lambda: bands_task(5, duration=0.0),
+     "duration must be a finite positive number, got 0.0 s"),
     (lambda: modulated_poisson_group(-2.0), "-2.0"),
     (lambda: modulated_poisson_group(10.0, frequency_hz=700.0), "700.0"),
     (lambda: modulated_poisson_group([50.0, 100.0] * pq.mV), "rate_hz must be in units of Hz"),
