@@ -344,21 +344,25 @@ def _trials_path(out=None, file_format=None):
     if file_format not in (None, "nix", "npz"):
         raise ValueError(f"format must be 'nix' or 'npz', got {file_format!r}")
     text = "trials" if out is None else os.fspath(out)
-    out = Path(text)
-    if (text.endswith(("/", os.sep)) or out.is_dir() or out.name.endswith(".")
-            or out.name.lower() in _TRIAL_FORMATS):
+    path = Path(text)
+    if out is not None and (text.endswith(("/", os.sep)) or path.is_dir()
+                            or path.name.endswith(".") or path.name.lower() in _TRIAL_FORMATS):
         raise ValueError(f"--out {text!r} is not a file name (e.g. trials.nix or trials.npz)")
-    if not out.suffix:
+    if not path.suffix:
         file_format = file_format or "nix"
-        return out.with_suffix(f".{file_format}"), file_format
-    implied = _trials_format(out)
-    if implied is None:
-        raise ValueError(f"cannot write trials to {text!r}: unknown extension "
-                         f"{out.suffix!r} (use .nix or .h5 for NIX, .npz for binned counts)")
-    if file_format is not None and file_format != implied:
-        raise ValueError(f"--format {file_format} contradicts the extension of {text!r} "
-                         f"({implied}); drop --format or change the extension")
-    return out, implied
+        path = path.with_suffix(f".{file_format}")
+    else:
+        implied = _trials_format(path)
+        if implied is None:
+            raise ValueError(f"cannot write trials to {text!r}: unknown extension "
+                             f"{path.suffix!r} (use .nix or .h5 for NIX, .npz for binned counts)")
+        if file_format is not None and file_format != implied:
+            raise ValueError(f"--format {file_format} contradicts the extension of {text!r} "
+                             f"({implied}); drop --format or change the extension")
+        file_format = implied
+    if path.is_dir():
+        raise ValueError(f"cannot write trials to {str(path)!r}: it is a folder")
+    return path, file_format
 
 
 def generate(task="paper", trials=100, seed=0, out=None, file_format=None):

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,10 +154,18 @@ def test_generate_refuses_an_output_it_cannot_name_before_any_work(out, extra, n
     assert list(tmp_path.iterdir()) == []  # not even the folder
 
 
-def test_generate_refuses_an_existing_folder(tmp_path, capsys):
+def test_generate_refuses_an_existing_folder(tmp_path, capsys, monkeypatch):
     assert main(["generate", "--trials", "2", "--out", str(tmp_path)]) == 2
     assert "not a file name" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    (tmp_path / "trials.nix").mkdir()   # the default output's name, taken by a folder
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--trials", "2"]) == 2
+    assert "'trials.nix': it is a folder" in capsys.readouterr().err
+    (tmp_path / "trials.nix").rmdir()
+    (tmp_path / "trials").mkdir()       # a folder named as the default's stem is no obstacle
+    from rrnsim.cli import _trials_path
+    assert _trials_path() == (Path("trials.nix"), "nix")
 
 
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
