@@ -365,10 +365,10 @@ def _trials_path(out=None, file_format=None):
     return path, file_format
 
 
-def generate(task="paper", trials=100, seed=0, out=None, file_format=None):
+def generate(task="paper", trials=100, seed=0, out=None, file_format=None, progress=True):
     """Generate trials with Brian2, write them and a raster figure: NIX, or binned ``.npz``, by
     the extension of ``out`` or by ``file_format`` (:func:`_trials_path`; default
-    ``trials.nix``)."""
+    ``trials.nix``). ``progress``: bars for the PING simulation and the NIX writing."""
     from .data import bands_task, bin_block, paper_task, ping_network, save_nix
     if task not in _GENERATORS:
         raise ValueError(f"unknown task {task!r}; known: {', '.join(_GENERATORS)}")
@@ -379,9 +379,10 @@ def generate(task="paper", trials=100, seed=0, out=None, file_format=None):
     elif task == "bands":
         block = bands_task(trials, seed=seed)
     else:
-        block = ping_network(n_trials=trials, seed=seed)
+        block = ping_network(n_trials=trials, seed=seed,
+                             report=_tqdm_report("Brian2 ping") if progress else None)
     if file_format == "nix":
-        save_nix(block, out)
+        save_nix(block, out, progress=progress)
     else:
         X, y = bin_block(block)
         fs_hz = positive("fs", block.annotations["fs"], unit=pq.Hz)
@@ -450,7 +451,8 @@ def spectrum(path, resolution=2.0, out=None):
 
 
 def _cmd_generate(args):
-    _, written = generate(args.task, args.trials, args.seed, args.out, args.format)
+    _, written = generate(args.task, args.trials, args.seed, args.out, args.format,
+                          progress=not args.quiet)
     for path in written:
         print(f"wrote {path}")
 
@@ -599,6 +601,8 @@ def build_parser():
     p.add_argument("--format", choices=["nix", "npz"],
                    help="nix (a neo.Block) or npz (binned arrays X, y); must agree with the "
                         "extension of --out (default: from that extension, else nix)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars (PING's simulation, writing NIX)")
     p.set_defaults(func=_cmd_generate)
 
     p = commands.add_parser("spectrum", help="band powers and dominant peak of a file",

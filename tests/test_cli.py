@@ -90,7 +90,10 @@ def test_generate_nix_and_spectrum_json(tmp_path, capsys):
     assert main(["generate", "--task", "paper", "--trials", "6", "--seed", "3", "--out",
                  str(path)]) == 0
     assert path.exists() and (tmp_path / "trials.raster.png").exists()
-    capsys.readouterr()
+    assert "writing trials.nix" in capsys.readouterr().err    # the NIX writing's progress bar
+    assert main(["generate", "--trials", "2", "--out", str(tmp_path / "quiet.nix"),
+                 "--quiet"]) == 0
+    assert "writing" not in capsys.readouterr().err
     assert main(["spectrum", str(path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["peak_hz"] > 0 and set(summary["band_power"]) >= {"delta", "gamma"}

@@ -404,3 +404,18 @@ def test_generators_leave_global_random_state_alone():
     np.random.seed(123)
     paper_task(4, seed=1)
     np.testing.assert_array_equal(np.random.random(3), expected)
+
+
+def test_save_nix_progress_bar_counts_every_train_and_writes_the_same_file(tmp_path, capsys):
+    from rrnsim.data.generators import _count_written_trains
+    block = paper_task(3, seed=4, n_trains=2)
+    save_nix(block, tmp_path / "quiet.nix")
+    assert capsys.readouterr().err == ""
+    save_nix(block, tmp_path / "bar.nix", progress=True)
+    assert "writing bar.nix" in capsys.readouterr().err
+    assert_same_block(load_nix(tmp_path / "bar.nix"), load_nix(tmp_path / "quiet.nix"))
+    with neo.io.NixIO(str(tmp_path / "counted.nix"), mode="ow") as io:
+        bar = _count_written_trains(io, block, "counted.nix")
+        io.write_block(block)
+    assert bar.n == bar.total == 6     # 3 trials of 2 trains: every train counted once
+    bar.close()

@@ -226,3 +226,10 @@ def test_autocorrelation_frequency_bad_input():
         autocorrelation_frequency(np.r_[np.zeros(50), np.nan, np.zeros(49)], FS)
     with pytest.raises(ValueError, match="-5"):
         autocorrelation_frequency(np.zeros(100), -5.0)
+
+
+def test_ping_reports_the_progress_of_its_brian2_run():
+    completed = []
+    ping_network(n_exc=8, n_inh=2, duration=0.05, seed=3,
+                 report=lambda elapsed, done, start, duration: completed.append(float(done)))
+    assert completed and completed[-1] == 1.0

@@ -163,7 +163,7 @@ def _random_blocks(rng, n_pre, n_post, p, n_trials, exclude_self=False):
 
 # --- the network ---------------------------------------------------------------------------------
 def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25.0, seed=None,
-                 fs=1000.0, n_trials=1, drive_inh=10.0, params=None):
+                 fs=1000.0, n_trials=1, drive_inh=10.0, params=None, report=None):
     """Simulate a PING network of leaky integrate-and-fire neurons; return spikes and rates.
 
     The simulation runs through the following steps:
@@ -204,6 +204,9 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
     params : dict, optional
         Overrides of :data:`PING_DEFAULTS` (Brian2 quantities or plain numbers in the units
         given there).
+    report : None, str or callable
+        Progress of the Brian2 run, as ``brian2.Network.run``'s ``report`` ('text', 'stdout',
+        or a function of (elapsed, completed, start, duration)); None: silent.
 
     Returns
     -------
@@ -298,7 +301,7 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
                 for pop in ("E", "I")}
     objects += list(monitors.values())
     network = b2.Network(*objects)
-    _run_seeded(network, duration, brian_seed)
+    _run_seeded(network, duration, brian_seed, report=report)
 
     t_stop = float(duration / b2.second)
     annotations = {"label": 0, "band": "gamma", "seed": seed,
