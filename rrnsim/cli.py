@@ -1,6 +1,7 @@
 """The ``rrnsim`` command line: ``rrnsim models | simulate | train | evaluate | generate |
 spectrum | demo`` (``--help`` on each)."""
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -48,17 +49,23 @@ _HERTZ = _checked(hertz)
 _FIT = RRNClassifier().get_params()
 
 
-def _tqdm_report(total_label):
-    """A Brian2 ``report`` callable that drives a tqdm progress bar."""
+@contextlib.contextmanager
+def _brian2_progress(label, enabled=True):
+    """A Brian2 ``report`` callable that drives a tqdm progress bar (None unless ``enabled``);
+    the bar is closed on leaving, whether the run finished or failed."""
+    if not enabled:
+        yield None
+        return
     from tqdm import tqdm
-    bar = tqdm(total=100, desc=total_label, unit="%", leave=False)
+    bar = tqdm(total=100, desc=label, unit="%", leave=False)
 
     def report(elapsed, completed, start, duration):
         bar.n = round(100 * completed)
         bar.refresh()
-        if completed >= 1:
-            bar.close()
-    return report
+    try:
+        yield report
+    finally:
+        bar.close()
 
 
 def _load_input(path):
@@ -98,9 +105,9 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
         if n_steps < 2:
             raise ValueError(f"--duration {duration} s is shorter than two samples")
         X = input_std * rng.standard_normal((batch, n_steps))
-    options = {"report": _tqdm_report(f"Brian2 {model}")} if engine == "brian2" and progress else {}
     started = time.perf_counter()
-    result = net.run(X, engine=engine, **options)
+    with _brian2_progress(f"Brian2 {model}", engine == "brian2" and progress) as report:
+        result = net.run(X, engine=engine, **({"report": report} if report else {}))
     seconds = time.perf_counter() - started
     print(f"simulated {model} ({net.n_nodes} nodes, coupling {net.coupling}) with the {engine} "
           f"engine: {result.x.shape[0]} sample(s) x {result.x.shape[1] / net.fs:g} s in "
@@ -218,7 +225,8 @@ def _cmd_demo(args):
     print(f"{'Bayes-optimal observer':<34} {ideal:.3f}   (same test trains)")
     for name, value in REFERENCE_SPIKE_TASK.items():
         print(f"{name:<34} {value:.3f}   (DESIGN.md)")
-    _, rasters = generate("paper", 30, args.seed, out / "paper_trials.nix")
+    _, rasters = generate("paper", 30, args.seed, out / "paper_trials.nix",
+                          progress=not args.quiet)
     written += rasters
     for path in written:
         print(f"wrote {path}")
@@ -373,14 +381,17 @@ def generate(task="paper", trials=100, seed=0, out=None, file_format=None, progr
     if task not in _GENERATORS:
         raise ValueError(f"unknown task {task!r}; known: {', '.join(_GENERATORS)}")
     out, file_format = _trials_path(out, file_format)
+    raster = out.with_suffix(".raster.png")
+    if raster.is_dir():
+        raise ValueError(f"cannot write the raster to {str(raster)!r}: it is a folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     if task == "paper":
         block = paper_task(trials, seed=seed)
     elif task == "bands":
         block = bands_task(trials, seed=seed)
     else:
-        block = ping_network(n_trials=trials, seed=seed,
-                             report=_tqdm_report("Brian2 ping") if progress else None)
+        with _brian2_progress("Brian2 ping", progress) as report:
+            block = ping_network(n_trials=trials, seed=seed, report=report)
     if file_format == "nix":
         save_nix(block, out, progress=progress)
     else:
@@ -389,7 +400,6 @@ def generate(task="paper", trials=100, seed=0, out=None, file_format=None, progr
         save_arrays(out, {"X": X, "y": y}, {"task": task, "seed": seed, "fs_hz": fs_hz,
                                             "class_names": block.annotations.get("class_names"),
                                             "X_shape": "(trials, time) spike counts per sample"})
-    raster = out.with_suffix(".raster.png")
     plot_raster(block, title=f"{task}: {len(block.segments)} trial(s), seed {seed}").savefig(
         raster, dpi=120)
     print(f"generated {len(block.segments)} {task} trial(s) with Brian2 (seed {seed})")

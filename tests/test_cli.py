@@ -365,14 +365,45 @@ def test_demo_tests_on_its_seed_and_scores_the_observer_once(tmp_path, capsys, m
     monkeypatch.setattr(cli, "simulate", lambda model, engine, *args, **options: simulate(
         model, "discrete", *args, **options))
     monkeypatch.setattr(cli, "load_task", small_task)
-    monkeypatch.setattr(cli, "generate", lambda task, trials, *args: generate(task, 2, *args))
+    monkeypatch.setattr(cli, "generate", lambda task, trials, *args, **options: generate(
+        task, 2, *args, **options))
     monkeypatch.setattr(cli.IdealObserver, "score", counted_score)
     assert main(["demo", "--duration", "0.2", "--seed", "5", "--quiet", "--out",
                  str(tmp_path)]) == 0
     assert loaded == [("train", 5), ("test", 5)] and scored == [100]
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "writing" not in captured.err and "%|" not in captured.err   # --quiet: no bars
     assert out.count("Bayes-optimal observer") == 1 and "(this run, seed 5)" in out
     assert (tmp_path / "spike_model" / "confusion.png").exists()
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_generate_closes_the_ping_progress_bar_when_the_run_fails(quiet, tmp_path, capsys,
+                                                                  monkeypatch):
+    import rrnsim.data
+    from tqdm import tqdm
+    reports = []
+
+    def failing_ping(n_trials, seed, report):
+        reports.append(report)
+        if report is not None:
+            report(0.0, 0.5, 0.0, 1.0)
+        raise ValueError("simulated failure")
+    monkeypatch.setattr(rrnsim.data, "ping_network", failing_ping)
+    argv = ["generate", "--task", "ping", "--trials", "1", "--out", str(tmp_path / "p.nix")]
+    open_bars = set(tqdm._instances)
+    assert main(argv + ["--quiet"] * quiet) == 2
+    assert "rrnsim: error: simulated failure" in capsys.readouterr().err
+    assert (reports[0] is None) == quiet
+    assert set(tqdm._instances) <= open_bars    # closed, not left under the error line
+
+
+def test_generate_refuses_a_folder_where_the_raster_goes(tmp_path, capsys):
+    (tmp_path / "t.raster.png").mkdir()
+    assert main(["generate", "--trials", "2", "--out", str(tmp_path / "t.nix")]) == 2
+    assert "t.raster.png': it is a folder" in capsys.readouterr().err
+    assert not (tmp_path / "t.nix").exists()
 
 
 def test_generate_ping_as_binned_counts(tmp_path, capsys):
