@@ -23,7 +23,7 @@ from . import __version__
 from .engines import discrete, products as state_products
 from .io import load_arrays, save_arrays
 from .network import RRN
-from .validation import as_input, count, fraction, positive
+from .validation import as_input, count, flag, fraction, positive
 from .optim import AdamW, clip_grad_norm, one_cycle_lr
 from .readout import BatchNorm, MixtureReadout, cross_entropy, ridge_penalty, ridge_refit
 from .specs import load_spec
@@ -215,8 +215,7 @@ class RRNClassifier:
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
         for name in ("train_recurrent", "train_input", "train_nodes", "verbose"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            flag(name, getattr(self, name))
         count("epochs", self.epochs)
         count("batch_size", self.batch_size, minimum=2)  # batch statistics need two samples
         if self.seed is not None:  # None: fresh entropy, as numpy's default_rng(None)

@@ -7,7 +7,7 @@ import quantities as pq
 from . import oscillator
 from .engines import discrete
 from .specs import load_spec
-from .validation import as_input, count, in_unit, positive
+from .validation import as_input, count, flag, in_unit, numeric_array, positive
 
 __all__ = ["RRN", "RunResult"]
 
@@ -49,19 +49,20 @@ class RRN:
     noise : float
         Standard deviation of Gaussian noise added to every node's drive at every step.
     seed : int or None
-        Seed of that noise: the same seed gives the same run.
+        Seed of that noise: the same seed and the same batch give the same run. The noise is one
+        stream over the batch in order, so a sample's noise depends on its place in the batch.
     """
 
     def __init__(self, frequencies, radius=0.99999, fs=1000.0, w_res=None, w_in=None,
                  coupling="gated", noise=0.0, seed=None):
         self.fs = positive("fs", fs, unit=pq.Hz)
-        frequencies = np.atleast_1d(np.asarray(in_unit("frequencies", frequencies, pq.Hz),
-                                               dtype=float))
+        frequencies = np.atleast_1d(numeric_array("frequencies", in_unit("frequencies", frequencies, pq.Hz)))
         if frequencies.ndim != 1 or frequencies.size == 0:
             raise ValueError(f"frequencies must be a non-empty 1-d list of Hz, got shape "
                              f"{frequencies.shape}")
+        radius = numeric_array("radius", in_unit("radius", radius, pq.dimensionless))
         try:
-            radius = np.broadcast_to(np.asarray(radius, dtype=float), frequencies.shape).copy()
+            radius = np.broadcast_to(radius, frequencies.shape).copy()
         except ValueError:
             raise ValueError(f"radius must be one value or one per node ({frequencies.size}), got "
                              f"shape {np.shape(radius)}") from None
@@ -73,12 +74,12 @@ class RRN:
         K = frequencies.size
         self.w_res = self._check_w_res(np.zeros((K, K)) if w_res is None else w_res, K)
         self.w_in = self._check_w_in(np.ones((K, 1)) if w_in is None else w_in, K)
-        if coupling not in discrete.COUPLINGS:
+        if not isinstance(coupling, str) or coupling not in discrete.COUPLINGS:
             raise ValueError(f"coupling must be one of {', '.join(discrete.COUPLINGS)}, got "
                              f"{coupling!r}")
         self.coupling = coupling
         self.noise = positive("noise", noise, allow_zero=True)  # std of the drive noise
-        self.seed = seed
+        self.seed = None if seed is None else count("seed", seed, minimum=0)
 
     @staticmethod
     def _check_w_res(w_res, K):
@@ -114,9 +115,7 @@ class RRN:
         settings = dict(frequencies=spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
                         coupling=spec.coupling, noise=spec.noise)
         settings.update(overrides)
-        net = cls(**settings)
-        net.spec = spec
-        return net
+        return cls(**settings)
 
     # --- derived node constants (plain float arrays, one value per node) ---
     @property
@@ -164,16 +163,24 @@ class RRN:
         n_windows = count("n_windows", n_windows, minimum=0)
         if products is not None:
             products = count("products", products, minimum=0)
+        resonance = flag("resonance", resonance)
         rng = np.random.default_rng(self.seed)
         omega_p, beta_p = self.paper_constants
         w1, w2 = self.w1, self.w2
         for start in range(0, X.shape[0], _BLOCK):
             u = np.ascontiguousarray(X[start:start + _BLOCK], dtype=np.float64)
             noise = self.drive_noise(rng, u.shape[0], u.shape[1])
-            yield discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling, omega_p,
+            out = discrete.simulate(u, self.w_in, w1, w2, self.w_res, self.coupling, omega_p,
                                     beta_p, self.fs, noise=noise, record=record,
                                     n_windows=n_windows, skip_silent=not record,
-                                    products=products, resonance=bool(resonance))
+                                    products=products, resonance=resonance)
+            overflowed = [key for key, value in out.items() if not np.isfinite(value).all()]
+            if overflowed:
+                raise FloatingPointError(
+                    f"the network's {overflowed[0]} overflowed (not finite) for samples "
+                    f"{start}-{start + u.shape[0] - 1}, whose input reaches {np.abs(u).max():g}: "
+                    "scale the input down")
+            yield out
 
     def run(self, X, engine="discrete", **engine_options):
         """Node states driven by inputs ``X`` (batch, time[, channels]).
@@ -201,7 +208,9 @@ class RRN:
         """The paper's feature per node: mean over time of A**2, shape (batch, K), float64.
 
         Streams over time: beyond the input, memory is O(batch x K) plus the engine's
-        closed-form tables, at most K x 4097 entries whatever the length of the run.
+        closed-form tables, at most K x 4097 entries whatever the length of the run. A noisy
+        network (``noise`` > 0) also draws the noise of each block of up to 2,048 samples whole:
+        2,048 x time x K floats.
         """
         return self.summaries(X)["power"]
 

@@ -30,7 +30,7 @@ def clip_grad_norm(grads, max_norm):
         bad = [name for name, g in grads.items() if not np.isfinite(g).all()]
         raise FloatingPointError(f"non-finite gradients in {', '.join(bad)}: check the inputs "
                                  "for extreme values, or lower the learning rate")
-    if max_norm is not None and norm > max_norm:
+    if norm > max_norm:
         for g in grads.values():
             g *= max_norm / (norm + 1e-12)
     return norm

@@ -105,13 +105,13 @@ def stability_violations(frequency_hz, radius, fs_hz, require_positive_w1=False)
     reasons = []
     for f, r in zip(frequency_hz, radius):
         if not np.isfinite(f) or f <= 0:
-            reasons.append(f"frequency {f} Hz is not positive")
+            reasons.append(f"frequency {f} Hz is not a finite positive number")
         elif f >= fs_hz / 2:
             reasons.append(f"frequency {f:g} Hz is at or above Nyquist ({fs_hz / 2:g} Hz)")
         elif not (0 < r < 1):
             reasons.append(f"radius {r} of {f:g} Hz is not in (0, 1): its poles must lie inside "
                            "the unit circle, away from 0")
-        elif require_positive_w1 and np.cos(2 * np.pi * f / fs_hz) <= 0:
+        elif require_positive_w1 and 4 * f >= fs_hz:   # w1 = 2r cos(2 pi f/fs) <= 0
             reasons.append(f"frequency {f:g} Hz gives w1 <= 0 (at or above fs/4 = {fs_hz / 4:g} Hz)")
         else:
             reasons.append("")

@@ -15,7 +15,8 @@ class BatchNorm:
     """Per-feature normalisation with learned scale and shift, running statistics for prediction.
 
     Training: ``z = scale * (F - mean_batch) / sqrt(var_batch + eps) + shift``; prediction uses
-    running averages (momentum 0.1, as ``torch.nn.BatchNorm1d``).
+    running averages (momentum 0.1, as ``torch.nn.BatchNorm1d``, except that the first training
+    batch sets them outright where torch starts them from mean 0 and variance 1).
     """
 
     def __init__(self, eps=1e-5, momentum=0.1):

@@ -62,7 +62,8 @@ def task_bands(bands, fs, minimum=1):
 
 
 def band_of(frequency_hz):
-    """Name of the rhythm band holding ``frequency_hz`` (Hz); '' outside 1-200 Hz."""
+    """Name of the rhythm band holding ``frequency_hz`` (Hz, or a quantity); '' outside 1-200 Hz."""
+    frequency_hz = validation.number("frequency_hz", frequency_hz, unit=pq.Hz)
     for name, (low, high) in BANDS.items():
         if low <= frequency_hz < high:
             return name
@@ -88,10 +89,10 @@ def _candidates(name, f0_hz, count, fs_hz, start_hz, stop_hz, hz):
         return np.linspace(start_hz, stop_hz, count)
     if name == "bands":
         return np.array([(low + high) / 2 for low, high in BANDS.values()])
-    hz = np.atleast_1d(np.asarray(validation.in_unit("hz", [] if hz is None else hz, pq.Hz),
-                                  dtype=float))
-    if hz.size == 0:
-        raise ValueError("an explicit layout needs a non-empty list of frequencies (hz)")
+    hz = np.atleast_1d(validation.numeric_array("hz", validation.in_unit("hz", [] if hz is None else hz, pq.Hz)))
+    if hz.ndim != 1 or hz.size == 0:
+        raise ValueError(f"an explicit layout needs a non-empty flat list of frequencies (hz), got "
+                         f"shape {hz.shape}")
     return hz
 
 
@@ -147,6 +148,10 @@ def make_layout(name, f0_hz=None, count=None, fs_hz=1000.0, radius=0.99999,
         count = validation.count("count", count)
     if name == "linear" and (count is None or stop_hz is None):
         raise ValueError("the linear layout needs count and stop_hz")
+    if name == "linear" and (start_hz >= stop_hz or count < 2):
+        raise ValueError(f"the linear layout needs start_hz < stop_hz and count >= 2, got "
+                         f"start_hz={start_hz}, stop_hz={stop_hz}, count={count}")
+    radius = validation.number("radius", radius, unit=pq.dimensionless)
     candidates = _candidates(name, f0_hz, count, fs_hz, start_hz, stop_hz, hz)
     reasons = stability_violations(candidates, radius, fs_hz,
                                    require_positive_w1=name in _PAPER_LAYOUTS)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .rhythms import LAYOUT_ALIASES, Layout, make_layout
 from .engines.discrete import COUPLINGS
+from .validation import positive
 
 __all__ = ["Spec", "load_spec", "spec_names"]
 
@@ -78,9 +79,10 @@ def load_spec(name_or_path):
     if settings["coupling"] not in COUPLINGS:
         raise ValueError(f"{source}: field 'coupling' must be one of {', '.join(COUPLINGS)}, got "
                          f"{settings['coupling']!r}")
-    if not settings["noise"] >= 0:
-        raise ValueError(f"{source}: field 'noise' must be a standard deviation >= 0, got "
-                         f"{settings['noise']}")
+    positive(f"{source}: field 'fs_hz'", settings["fs_hz"])
+    positive(f"{source}: field 'noise' (a standard deviation)", settings["noise"], allow_zero=True)
+    if not 0 < settings["radius"] < 1:
+        raise ValueError(f"{source}: field 'radius' must be in (0, 1), got {settings['radius']}")
     layout_name = freq.get("layout", "explicit" if "hz" in freq else None)
     if layout_name is None:
         raise ValueError(f"{source}: field 'frequencies.layout' or 'frequencies.hz' is required")

@@ -3,9 +3,37 @@ import operator
 
 import numpy as np
 import quantities as pq
+from brian2 import Quantity as Brian2Quantity, get_unit
 
 __all__ = ["as_input", "count", "number", "positive", "fraction", "n_bins", "modulation_frequency", "frequency_range",
-           "in_unit", "in_hz", "hertz"]
+           "in_unit", "in_hz", "hertz", "as_quantity",
+           "numeric_array", "flag"]
+
+_SI_BASE_UNITS = {"m": pq.m, "kg": pq.kg, "s": pq.s, "A": pq.A, "K": pq.K, "mol": pq.mol, "cd": pq.cd}
+
+
+def as_quantity(name, value):
+    """``value`` with units as one ``quantities`` value: a Brian2 quantity in SI units, a list or
+    tuple of quantities as one array in its first item's units. Anything else is returned as it
+    is. Units that do not match within a list are an error naming ``name``."""
+    if isinstance(value, Brian2Quantity):
+        if _is_plain(value):
+            return np.asarray(value)
+        unit = pq.dimensionless
+        for symbol, base in _SI_BASE_UNITS.items():
+            unit = unit * base ** value.dim.get_dimension(symbol)
+        return np.asarray(value) * unit
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (pq.Quantity, Brian2Quantity))
+                                                for v in value):
+        items = [as_quantity(name, v) for v in value]
+        if not all(isinstance(v, pq.Quantity) for v in items):
+            raise TypeError(f"{name} mixes plain numbers and quantities: {value!r}")
+        units = items[0].units
+        try:
+            return np.array([v.rescale(units).magnitude for v in items]) * units
+        except ValueError:
+            raise ValueError(f"{name} mixes units of different dimensions: {value!r}") from None
+    return value
 
 
 def count(name, value, minimum=1):
@@ -21,10 +49,18 @@ def count(name, value, minimum=1):
     return value
 
 
+def flag(name, value):
+    """True or False (numpy's bools too); anything else, e.g. the string "no", is an error."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def number(name, value, unit=None):
     """A finite float (strings and bools refused). A ``quantities`` value is rescaled to ``unit`` (e.g. ``pq.Hz``, ``pq.s``);
-    without ``unit`` it is refused, so that no unit is silently dropped."""
-    if isinstance(value, pq.Quantity):
+    without ``unit`` it is refused, so that no unit is silently dropped. Brian2 quantities are read
+    as in :func:`as_quantity`."""
+    if isinstance(value, (pq.Quantity, Brian2Quantity)) and not _is_plain(value):
         if unit is None:
             raise TypeError(f"{name} must be a plain number, got the quantity {value}")
         value = in_unit(name, value, unit)
@@ -39,18 +75,41 @@ def number(name, value, unit=None):
     return value
 
 
+def _is_plain(value):
+    """Whether a Brian2 value is a plain number in disguise (Brian2 keeps dimensionless results
+    as quantities)."""
+    return isinstance(value, Brian2Quantity) and value.is_dimensionless
+
+
+def _described(value):
+    """How an error names a quantity: the value itself when scalar, else its units."""
+    if np.size(value) == 1:
+        return str(value)
+    units = get_unit(value.dim) if isinstance(value, Brian2Quantity) else value.dimensionality
+    return f"units {units}"
+
+
+def numeric_array(name, value):
+    """``value`` as a float array; strings, bools and other non-numbers are an error naming it."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numbers, got {value!r}")
+    return array.astype(float)
+
+
 def in_unit(name, value, unit):
     """Magnitude in ``unit`` (e.g. ``pq.Hz``, ``pq.s``, ``pq.rad``) of a ``quantities`` value,
-    scalar or array; a plain number or array is returned as it is (taken to be in ``unit``).
-    Units of another dimension are an error naming ``name``."""
-    if not isinstance(value, pq.Quantity):
-        return value
+    scalar or array, or of a Brian2 quantity or a list of quantities (:func:`as_quantity`); a plain
+    number or array is returned as it is (taken to be in ``unit``). Units of another dimension are
+    an error naming ``name``."""
+    quantity = as_quantity(name, value)
+    if not isinstance(quantity, pq.Quantity):
+        return quantity
     try:
-        return value.rescale(unit).magnitude
+        return quantity.rescale(unit).magnitude
     except ValueError:
-        got = value if value.size == 1 else f"units {value.dimensionality}"
         raise ValueError(f"{name} must be in units of {unit.dimensionality} (or convertible), "
-                         f"got {got}") from None
+                         f"got {_described(value)}") from None
 
 
 def positive(name, value, allow_zero=False, unit=None):
@@ -82,8 +141,15 @@ def n_bins(duration, fs):
 
 
 def as_input(X, n_channels=None, name="X"):
-    """Validate inputs: (batch, time) or (batch, time, channels) finite numbers -> 3-d array."""
-    X = np.asarray(X)
+    """Validate inputs: (batch, time) or (batch, time, channels) finite numbers -> 3-d array.
+    Inputs are dimensionless: a quantity with units is refused rather than read in some unit."""
+    quantity = as_quantity(name, X)
+    if isinstance(quantity, pq.Quantity):
+        if quantity.dimensionality.simplified != pq.dimensionless.dimensionality:
+            raise TypeError(f"{name} must be plain numbers (the drive is dimensionless), got "
+                            f"{_described(X)}")
+        quantity = quantity.rescale(pq.dimensionless).magnitude
+    X = np.asarray(quantity)
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
     if X.ndim == 2:
@@ -127,16 +193,16 @@ def frequency_range(name, value, fs):
 def in_hz(name, value, allow_period=False):
     """Magnitude (Hz) of a number, array or ``quantities`` value; with ``allow_period`` a time is
     read as a sampling interval (1/period). Other units are an error naming ``name``."""
-    if not isinstance(value, pq.Quantity):
-        return value
-    dims = value.dimensionality.simplified
+    quantity = as_quantity(name, value)
+    if not isinstance(quantity, pq.Quantity):
+        return quantity
+    dims = quantity.dimensionality.simplified
     if dims == pq.Hz.dimensionality.simplified:
-        return value.rescale(pq.Hz).magnitude
+        return quantity.rescale(pq.Hz).magnitude
     if allow_period and dims == pq.s.dimensionality.simplified:
-        return 1.0 / value.rescale(pq.s).magnitude
+        return 1.0 / quantity.rescale(pq.s).magnitude
     kinds = "a rate (e.g. Hz) or a sampling interval (e.g. ms)" if allow_period else "in Hz"
-    got = value if value.size == 1 else f"units {value.dimensionality}"
-    raise ValueError(f"{name} must be {kinds}, got {got}")
+    raise ValueError(f"{name} must be {kinds}, got {_described(value)}")
 
 
 def hertz(name, value, allow_period=False):

@@ -83,7 +83,9 @@ def test_spec_from_file_and_explicit_list(tmp_path):
     ('name = "x"\n[frequencies\n', "not valid TOML"),
     ('name = "x"\ncoupling = "foo"\n[frequencies]\nlayout = "golden"\n', "'coupling'.*'foo'"),
     ('name = "x"\nnoise = -1.0\n[frequencies]\nlayout = "golden"\n', "'noise'.*-1.0"),
-    ('name = "x"\nfs_hz = 0.0\n[frequencies]\nlayout = "golden"\n', "fs_hz.*0.0"),
+    ('name = "x"\nfs_hz = 0.0\n[frequencies]\nlayout = "golden"\n', "field 'fs_hz'.*0.0"),
+    ('name = "x"\nnoise = inf\n[frequencies]\nlayout = "golden"\n', "field 'noise'.*inf"),
+    ('name = "x"\nradius = 1.5\n[frequencies]\nlayout = "golden"\n', r"field 'radius' must be in \(0, 1\), got 1.5"),
     ('name = "x"\n[frequencies]\nlayout = "golden"\nf0_hz = -1.0\n', "f0_hz.*-1.0"),
 ])
 def test_malformed_spec_names_file_and_field(tmp_path, text, field):
@@ -102,6 +104,24 @@ def test_unknown_spec_name():
 def test_band_of():
     assert rrnsim.band_of(10.0) == "alpha" and rrnsim.band_of(150.0) == "high gamma"
     assert rrnsim.band_of(0.5) == ""
+    assert rrnsim.band_of(0.01 * pq.kHz) == "alpha"
+    with pytest.raises(ValueError, match="frequency_hz must be in units of .*Hz.*10.0 ms"):
+        rrnsim.band_of(10 * pq.ms)
+
+
+def test_layout_settings_are_checked():
+    """fs/4 itself fails the paper's w1 > 0 rule (cos(pi/2) rounds to 6e-17, not 0)."""
+    with pytest.warns(UserWarning, match="256 Hz gives w1 <= 0"):
+        binary = rhythms.make_layout("binary", fs_hz=1024.0)
+    assert binary.frequencies_hz.max() == 128.0
+    with pytest.raises(ValueError, match="start_hz < stop_hz and count >= 2, got start_hz=100.0"):
+        rhythms.make_layout("linear", count=3, start_hz=100.0, stop_hz=20.0)
+    with pytest.raises(ValueError, match="count >= 2, .*count=1"):
+        rhythms.make_layout("linear", count=1, start_hz=10.0, stop_hz=200.0)
+    with pytest.raises(ValueError, match=r"flat list of frequencies \(hz\), got shape \(1, 2\)"):
+        rhythms.make_layout("explicit", hz=[[10.0, 20.0]])
+    with pytest.raises(TypeError, match=r"radius must be a number, got \[0.9, 0.9\]"):
+        rhythms.make_layout("golden", radius=[0.9, 0.9])
 
 
 def test_overriding_fs_keeps_the_specs_nodes():

@@ -1,3 +1,4 @@
+import brian2 as b2
 import numpy as np
 import pytest
 import quantities as pq
@@ -147,6 +148,8 @@ def test_bad_inputs_are_named(golden, X, message):
     (dict(frequencies=[10.0, 20.0], w_res=np.ones((2, 2))), r"w_res\[0, 0\] = 1.0"),
     (dict(frequencies=[10.0, 20.0], w_in=np.ones((3, 1))), r"\(3, 1\)"),
     (dict(frequencies=[10.0], coupling="magnetic"), "magnetic"),
+    (dict(frequencies=[10.0], coupling=["gated"]), r"coupling must be one of .*\['gated'\]"),
+    (dict(frequencies=[np.nan]), "frequency nan Hz is not a finite positive number"),
     (dict(frequencies=[10.0], noise=-1.0), "-1.0"),
     (dict(frequencies=[10.0, 20.0], radius=[0.9, 0.9, 0.9]), r"one per node \(2\), got shape \(3,\)"),
     (dict(frequencies=[10.0], fs=pq.Quantity(1.0, "ms")), "fs must be in units of .*Hz.*1.0 ms"),
@@ -154,6 +157,34 @@ def test_bad_inputs_are_named(golden, X, message):
 def test_bad_network_parameters_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         rrnsim.RRN(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(frequencies=["a"]), r"frequencies must be numbers, got \['a'\]"),
+    (dict(frequencies=[10.0], radius="0.9"), "radius must be numbers, got '0.9'"),
+    (dict(frequencies=[10.0], noise=1.0, seed="x"), "seed must be an integer, got 'x'"),
+])
+def test_parameters_of_the_wrong_type_are_named(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        rrnsim.RRN(**kwargs)
+
+
+def test_brian2_quantities_are_converted_and_wrong_units_refused():
+    """Brian2 quantities hold SI values: read bare, 10*ms would be 0.01 Hz."""
+    assert rrnsim.RRN([10.0] * b2.Hz, fs=2 * b2.kHz).fs == 2000.0
+    np.testing.assert_allclose(rrnsim.RRN([10.0, 20.0] * b2.Hz).frequencies, [10.0, 20.0])
+    np.testing.assert_allclose(rrnsim.RRN([0.01 * pq.kHz, 20 * pq.Hz]).frequencies, [10.0, 20.0])
+    with pytest.raises(ValueError, match=r"frequencies must be in units of .*Hz.*got \[10.\] ms"):
+        rrnsim.RRN([10.0] * b2.ms)
+    with pytest.raises(ValueError, match="fs must be in units of .*Hz.*got 1. kV"):
+        rrnsim.RRN([10.0], fs=1000 * b2.volt)
+    with pytest.raises(ValueError, match="frequencies mixes units"):
+        rrnsim.RRN([1 * pq.s, 2 * pq.Hz])
+    with pytest.raises(TypeError, match="frequencies mixes plain numbers and quantities"):
+        rrnsim.RRN([10.0, 20 * pq.Hz])
+    for drive, units in ((np.ones((1, 3)) * b2.mV, "units V"), (np.ones((1, 3)) * pq.mV, "units mV")):
+        with pytest.raises(TypeError, match=f"X must be plain numbers .*got {units}"):
+            rrnsim.RRN([10.0]).run(drive)
 
 
 def test_sampling_rate_as_a_quantity_is_converted():
@@ -169,6 +200,13 @@ def test_bad_summary_and_count_arguments_are_named(golden):
         golden.summaries(np.zeros((1, 5)), n_windows=2.5)
     with pytest.raises(ValueError, match="n_classes must be at least 2, got -3"):
         golden.n_parameters(-3)
+    with pytest.raises(ValueError, match="resonance must be True or False, got 'no'"):
+        golden.summaries(np.zeros((1, 5)), resonance="no")
+
+
+def test_overflowing_states_are_an_error_naming_the_input(golden):
+    with pytest.raises(FloatingPointError, match="overflowed .* input reaches 1e\\+300"):
+        golden.features(np.full((1, 3), 1e300))
 
 
 def test_unknown_engine(golden):

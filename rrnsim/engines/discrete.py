@@ -77,14 +77,6 @@ def _node_input(w_in, u, b, n, out):
 
 
 @njit(cache=True, inline="always")
-def _bilinear(table, signals, row):
-    """``Y_k' table Y_l`` for product feature ``row`` = (k, l, ., .), Y in ``signals`` (K, 2)."""
-    k, l = row[0], row[1]
-    return (signals[k, 0] * (table[0, 0] * signals[l, 0] + table[0, 1] * signals[l, 1])
-            + signals[k, 1] * (table[1, 0] * signals[l, 0] + table[1, 1] * signals[l, 1]))
-
-
-@njit(cache=True, inline="always")
 def _products_adjoint(tables, signals, index, d_prod, out):
     """Fill ``out`` (K, 2) with dL/d(signals) of the products ``Y_k' tables[i] Y_l`` (F, 2, 2)
     given their derivatives ``d_prod`` (F,); Y in ``signals`` (K, 2)."""
@@ -272,7 +264,9 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
                         signals[k, 0] = w1[k] * x1[k] + w2[k] * x2[k]
                         signals[k, 1] = x1[k]
                     for i in range(n_prod):
-                        acc_prod[i] += _bilinear(run_prod[i, m], signals, prod_index[i])
+                        left, right = prod_index[i, 0], prod_index[i, 1]
+                        acc_prod[i] += _bilinear2(signals[left, 0], signals[left, 1],
+                                                  run_prod[i, m], signals[right, 0], signals[right, 1])
                 for k in range(n_node):
                     p, r = x1[k], x2[k]
                     acc[k] += (run_power[k, m, 0] * p * p + 2.0 * run_power[k, m, 1] * p * r
