@@ -4,11 +4,13 @@ Each function returns a ``matplotlib.figure.Figure``; save it with ``fig.savefig
 Plots read states, spectra and models; they never change them.
 """
 import numpy as np
+import quantities as pq
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .oscillator import ar2_power_spectrum
 from .rhythms import BANDS, band_of
-from .validation import count, positive
+from .validation import count, in_unit, numeric_array, positive
 
 __all__ = ["plot_traces", "plot_spectra", "shade_bands", "plot_confusion", "plot_class_profiles",
            "plot_raster", "plot_psd"]
@@ -31,6 +33,24 @@ def shade_bands(ax, label=True):
 def _node_label(f):
     band = band_of(f)
     return f"{f:.3g} Hz" + (f" ({band})" if band else "")
+
+
+def _spectrum(freqs_hz, psd, n_columns=None):
+    """Positive frequencies (Hz; a quantity is rescaled), the PSD's rows there as (F, n) floats, and
+    the PSD's units as a label ('' for plain arrays); shapes checked: ``psd`` (F,) or (F, n),
+    with ``n_columns`` columns when given."""
+    freqs_hz = np.atleast_1d(numeric_array("freqs_hz", in_unit("freqs_hz", freqs_hz, pq.Hz)))
+    units = psd.dimensionality.string if isinstance(psd, pq.Quantity) else ""
+    psd = numeric_array("psd", psd.magnitude if isinstance(psd, pq.Quantity) else psd)
+    if psd.ndim == 1:
+        psd = psd[:, None]
+    if freqs_hz.ndim != 1 or psd.ndim != 2 or psd.shape[0] != freqs_hz.size:
+        raise ValueError(f"psd must have shape (freq,) or (freq, n) with one row per frequency "
+                         f"({freqs_hz.size}), got shape {psd.shape}")
+    if n_columns is not None and psd.shape[1] != n_columns:
+        raise ValueError(f"psd must have one column per node ({n_columns}), got shape {psd.shape}")
+    keep = freqs_hz > 0
+    return freqs_hz[keep], psd[keep], units
 
 
 def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
@@ -73,14 +93,13 @@ def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
 def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, title=None):
     """Each node's measured PSD (solid) over its analytic AR(2) PSD (dashed), bands shaded.
 
-    freqs_hz : (F,) Hz; psd : (F, node) in units**2/Hz; frequencies, radius : (node,);
-    input_variance : variance of the white drive, scaling the analytic spectrum.
+    freqs_hz : (F,) Hz; psd : (F, node) in units**2/Hz (a quantity's units label the axis);
+    frequencies, radius : (node,); input_variance : variance of the white drive, scaling the
+    analytic spectrum.
     """
-    freqs_hz, psd = np.asarray(freqs_hz, dtype=float), np.asarray(psd, dtype=float)
-    keep = freqs_hz > 0
-    f, p = freqs_hz[keep], psd[keep]
-    analytic = input_variance * ar2_power_spectrum(f, frequencies, radius, fs)
     n = len(frequencies)
+    f, p, units = _spectrum(freqs_hz, psd, n_columns=n)
+    analytic = input_variance * ar2_power_spectrum(f, frequencies, radius, fs)
     cols = 4 if n > 6 else 3
     rows = int(np.ceil(n / cols))
     fig = Figure(figsize=(3.2 * cols, 2.4 * rows + 0.6), layout="constrained")
@@ -96,7 +115,7 @@ def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, tit
         ax.set_title(_node_label(frequencies[k]), fontsize=9, pad=12 if k < cols else 4)
         ax.set_xlim(max(f[0], 0.5), fs / 2)
         if k % cols == 0:
-            ax.set_ylabel("PSD (1/Hz)")
+            ax.set_ylabel(f"PSD ({units or '1/Hz'})")
         if k >= n - cols:
             ax.set_xlabel("frequency (Hz)")
     axes[0].legend(fontsize=7, loc="lower left")
@@ -207,7 +226,10 @@ def plot_raster(block, max_trials=40, max_trains=200, title=None):
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.add_subplot()
     row, seen = 0, set()
+    trains_per_trial = max(len(segment.spiketrains) for segment in segments) if segments else 0
     for segment in segments:
+        if row and trains_per_trial > 1:
+            ax.axhline(row - 0.5, lw=0.4, color="0.7")   # trial boundary
         label = segment.annotations.get("label", 0)
         colour = f"C{label}" if isinstance(label, (int, np.integer)) else "k"
         named = names and isinstance(label, (int, np.integer)) and 0 <= label < len(names)
@@ -219,7 +241,11 @@ def plot_raster(block, max_trials=40, max_trains=200, title=None):
             seen.add(legend)
             row += 1
     ax.set_xlabel("time (s)")
-    ax.set_ylabel("trial" if len(segments) > 1 else "neuron")
+    if len(segments) == 1:
+        ax.set_ylabel("neuron")
+    else:
+        ax.set_ylabel("trial" if trains_per_trial == 1 else "train (trials stacked, lines between)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(-1, row)
     if len(seen) > 1:
         ax.legend(fontsize=8, loc="upper right", markerscale=3)
@@ -228,18 +254,18 @@ def plot_raster(block, max_trials=40, max_trains=200, title=None):
 
 
 def plot_psd(freqs_hz, psd, labels=None, title=None, ylabel="PSD"):
-    """Power spectra on log axes with the rhythm bands shaded; psd (F,) or (F, n)."""
-    freqs_hz, psd = np.asarray(freqs_hz, dtype=float), np.asarray(psd, dtype=float)
-    psd = psd.reshape(len(freqs_hz), -1)
-    keep = freqs_hz > 0
+    """Power spectra on log axes with the rhythm bands shaded; freqs_hz (F,) in Hz (or a quantity),
+    psd (F,) or (F, n), one label per column; a quantity's units are added to ``ylabel``."""
+    f, p, units = _spectrum(freqs_hz, psd)
+    if labels is not None and len(labels) != p.shape[1]:
+        raise ValueError(f"labels must name each of the {p.shape[1]} spectra, got {len(labels)}")
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
     shade_bands(ax)
-    for i in range(psd.shape[1]):
-        ax.loglog(freqs_hz[keep], psd[keep, i], lw=0.9,
-                  label=None if labels is None else labels[i])
+    for i in range(p.shape[1]):
+        ax.loglog(f, p[:, i], lw=0.9, label=None if labels is None else labels[i])
     ax.set_xlabel("frequency (Hz)")
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(f"{ylabel} ({units})" if units else ylabel)
     if labels is not None and len(labels) <= 12:
         ax.legend(fontsize=7, ncols=2)
     ax.set_title(title or "power spectrum", pad=14)

@@ -8,6 +8,7 @@
     coherence
     emergent_rhythms
     spectrum_report
+    population_rates
 
 Inputs are a ``neo.AnalogSignal`` (time, channel), an
 ``elephant.conversion.BinnedSpikeTrain`` (its sampling rate is 1/bin size), or a ``pq.Quantity``
@@ -188,9 +189,11 @@ def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n
         options = {}
         if frequency_resolution is not None:
             res = hertz("frequency_resolution", frequency_resolution)
-            if res < 2.0 * fs / n_time:
-                raise ValueError(f"frequency_resolution {res:g} Hz is narrower than the multitaper "
-                                 f"minimum 2/T = {2.0 * fs / n_time:g} Hz for {n_time / fs:g} s")
+            n_tapers = int(np.floor(n_time / fs * res)) - 1   # as Elephant counts them
+            if n_tapers < 1:
+                raise ValueError(f"frequency_resolution {res:g} Hz leaves no taper for "
+                                 f"{n_time / fs:g} s: the multitaper minimum is 2/T = "
+                                 f"{2.0 * fs / n_time:g} Hz (a little more where 2/T rounds down)")
             options["peak_resolution"] = res
         series = series - series.mean(axis=-1, keepdims=True)  # Elephant keeps the mean
         freqs, psd = _elephant.multitaper_psd(series, fs=fs, **options)
@@ -405,10 +408,13 @@ def population_rates(block, bin_size=1 * pq.ms):
             warnings.simplefilter("ignore")  # quantities deprecation notices inside Elephant
             counts = time_histogram(list(segment.spiketrains), bin_size=bin_size, output="counts")
         rates.append(counts.magnitude[:, 0] / bin_size.rescale(pq.s).magnitude)
-    lengths = {r.size for r in rates}
-    if len(lengths) > 1:
-        raise ValueError(f"trials differ in length ({sorted(lengths)} bins): they need the same "
-                         "t_start and t_stop")
+    spans = [(min(t.t_start for t in seg.spiketrains).rescale(pq.s).item(),
+              max(t.t_stop for t in seg.spiketrains).rescale(pq.s).item()) for seg in block.segments]
+    for index, span in enumerate(spans):
+        if not np.allclose(span, spans[0]):
+            raise ValueError(f"trial {index} spans {span[0]:g}-{span[1]:g} s but trial 0 "
+                             f"{spans[0][0]:g}-{spans[0][1]:g} s: trials need the same t_start "
+                             "and t_stop")
     return neo.AnalogSignal(np.stack(rates, axis=1) * pq.Hz,
                             sampling_rate=(1 / bin_size).rescale(pq.Hz),
                             t_start=block.segments[0].spiketrains[0].t_start)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import quantities as pq
 
-from rrnsim.plots import plot_class_profiles, plot_raster, plot_traces
+from rrnsim.plots import plot_class_profiles, plot_psd, plot_raster, plot_spectra, plot_traces
 
 
 def one_trial_block(populations):
@@ -88,3 +88,30 @@ def test_class_profiles_draw_the_resonance_panel_when_given():
         plot_class_profiles(frequencies, profiles, ["a", "b"], resonance=resonance[0])
     with pytest.raises(ValueError, match=r"profiles must have shape \(3, 3\)"):
         plot_class_profiles(frequencies, profiles, ["a", "b", "c"])
+
+
+def test_raster_of_trials_with_several_trains_labels_trains_and_marks_trials():
+    block = one_trial_block([None] * 3)
+    block.segments.append(one_trial_block([None] * 3).segments[0])
+    ax = plot_raster(block).axes[0]
+    assert ax.get_ylabel().startswith("train") and len(ax.lines) == 6 + 1   # 6 trains, 1 boundary
+    assert all(float(tick).is_integer() for tick in ax.get_yticks())
+
+
+def test_spectrum_plots_read_units_and_check_shapes():
+    freqs = np.array([0.0, 0.01, 0.02, 0.03]) * pq.kHz
+    psd = np.arange(1.0, 9.0).reshape(4, 2) * pq.mV ** 2 / pq.Hz
+    ax = plot_psd(freqs, psd, labels=["a", "b"]).axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [10.0, 20.0, 30.0])   # 0 Hz dropped
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [4.0, 6.0, 8.0])
+    assert ax.get_ylabel() == "PSD (mV**2/Hz)"
+    fig = plot_spectra(freqs, psd, [10.0, 20.0], [0.99, 0.99], 1000.0)
+    assert fig.axes[0].get_ylabel() == "PSD (mV**2/Hz)"
+    with pytest.raises(ValueError, match=r"one row per frequency \(4\), got shape \(2, 4\)"):
+        plot_psd(freqs, psd.T)
+    with pytest.raises(ValueError, match=r"one column per node \(3\), got shape \(4, 2\)"):
+        plot_spectra(freqs, psd, [10.0, 20.0, 30.0], [0.99] * 3, 1000.0)
+    with pytest.raises(ValueError, match="labels must name each of the 2 spectra, got 1"):
+        plot_psd(freqs, psd, labels=["a"])
+    with pytest.raises(ValueError, match="freqs_hz must be in units of .*Hz.*units ms"):
+        plot_psd(np.arange(4.0) * pq.ms, psd)

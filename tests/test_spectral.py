@@ -1,6 +1,8 @@
 """Spectral analysis (rrnsim.spectral): known answers, the golden network against its analytic
 spectrum, and bad inputs. All data are made here; run with ``pytest -s`` to see the figures."""
 
+import re
+
 import neo
 import numpy as np
 import pytest
@@ -302,6 +304,9 @@ GOOD = np.random.default_rng(4).standard_normal(2000)
     (GOOD, {"fs": FS, "frequency_resolution": 2 * pq.s}, r"frequency_resolution must be in Hz"),
     (GOOD, {"fs": FS, "n_segments": 0}, "n_segments must be an integer from 1 to 1000, got 0"),
     (GOOD, {"fs": FS, "method": "multitaper", "frequency_resolution": 0.5}, "multitaper minimum"),
+    (np.sin(np.arange(107.0)), {"fs": 1024, "method": "multitaper",  # 2/T, rounded down by floor
+                                "frequency_resolution": 2 * 1024 / 107},
+     r"frequency_resolution 19.1402 Hz leaves no taper for 0.104492 s"),
     (neo.AnalogSignal(GOOD, units="mV", sampling_rate=FS * pq.Hz), {"fs": 500},
      "fs=500 disagrees with the signal's own sampling rate 1000 Hz"),
 ])
@@ -364,6 +369,14 @@ def test_population_rates_count_all_trains_per_bin():
     # trial 0: three spikes in [0, 2) ms; trial 1: one spike in [8, 10) ms; rate = count / 2 ms
     np.testing.assert_allclose(rates.rescale(pq.Hz).magnitude[:, 0], [1500, 0, 0, 0, 0])
     np.testing.assert_allclose(rates.rescale(pq.Hz).magnitude[:, 1], [0, 0, 0, 0, 500])
+
+
+def test_population_rates_refuse_trials_over_different_times():
+    block = two_trials()
+    block.segments[1].spiketrains = [neo.SpikeTrain([10.5] * pq.ms, t_start=10 * pq.ms,
+                                                    t_stop=20 * pq.ms)]
+    with pytest.raises(ValueError, match=re.escape("trial 1 spans 0.01-0.02 s but trial 0 0-0.01 s")):
+        spectral.population_rates(block, bin_size=2 * pq.ms)
 
 
 @pytest.mark.parametrize("bin_size, error, match", [
