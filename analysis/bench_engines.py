@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 import rrnsim
+from _common import positive_int
 
 
 def best_of(repeats, run):
@@ -25,10 +26,10 @@ def best_of(repeats, run):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=int, default=1000,
+    parser.add_argument("--samples", type=positive_int, default=1000,
                         help="input samples, each its own copy of the network (%(default)s)")
-    parser.add_argument("--steps", type=int, default=100, help="samples at 1 kHz (100 = 100 ms)")
-    parser.add_argument("--repeats", type=int, default=3,
+    parser.add_argument("--steps", type=positive_int, default=100, help="samples at 1 kHz (100 = 100 ms)")
+    parser.add_argument("--repeats", type=positive_int, default=3,
                         help="timed runs of each engine, best kept (%(default)s)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)

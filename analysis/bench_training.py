@@ -17,17 +17,12 @@ model and with the paper's model. Needs the ``bench`` extra (torch==2.13.0).
 """
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from _common import add_mnist_argument, load_mnist_or_exit, positive_int
 from rrnsim.classifier import PAPER_SETTINGS, RRNClassifier
-from rrnsim.data import load_mnist
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_torch import ReferenceRRN, time_training_batches  # noqa: E402
 
 
 #: The classifiers timed: the default arguments, and the paper's model.
@@ -42,18 +37,14 @@ def timed_fit(X, y, **options):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/mnist"),
-                        help="folder of the MNIST IDX files (shared/data/mnist beside the repository: "
-                             "%(default)s)")
-    parser.add_argument("--repeats", type=int, default=7,
+    add_mnist_argument(parser)
+    parser.add_argument("--repeats", type=positive_int, default=7,
                         help="rounds of timing, each side once per round, best kept (7: this shared "
                              "host is noisy)")
     parser.add_argument("--no-epoch", action="store_true", help="skip the full-epoch timing")
     args = parser.parse_args(argv)
-    try:
-        X, y = load_mnist(args.data, kind="train")
-    except FileNotFoundError as error:
-        parser.error(f"{error}: pass --data DIR, the folder of the MNIST IDX files")
+    from reference_torch import ReferenceRRN, time_training_batches  # torch: after --help
+    X, y = load_mnist_or_exit(parser, args.data, kind="train")
     X64 = X.astype(np.float64)
     print(f"load average {os.getloadavg()[0]:.2f}; 1,280 sequences of 784 steps, golden layout")
 

@@ -11,7 +11,9 @@
 - :func:`time_training_batches` times training batches; :func:`train_reference` trains with
   AdamW and a one-cycle schedule and reports test accuracy.
 
-Run ``python analysis/reference_torch.py --help`` for the timing benchmark.
+Run ``python analysis/reference_torch.py --help``: by default it times training batches; with
+``--train rrn|lstm|rnn`` it trains that model on sequential MNIST (55,000/5,000 split, the 10,000
+test images) as the paper does and appends the record to ``results/smnist.jsonl``.
 """
 import argparse
 import copy
@@ -20,10 +22,17 @@ import os
 import time
 
 import numpy as np
-import torch
-from torch import nn
+
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    raise SystemExit("the reference models need PyTorch: pip install -e '.[bench]' "
+                     "(torch==2.13.0, CPU)") from None
 
 import rrnsim
+from _common import (HERE, add_mnist_argument, append_record, load_mnist_or_exit, positive_int,
+                     results_file)
 
 __all__ = ["ReferenceRRN", "ReferenceLSTM", "ReferenceRNN", "count_parameters",
            "time_training_batches", "train_reference"]
@@ -325,20 +334,58 @@ def train_reference(model, X_train, y_train, X_val, y_val, X_test, y_test, epoch
                 best_epoch=best[1], seconds=time.perf_counter() - start)
 
 
+#: The models ``--train`` can train.
+TRAINABLE = {"rrn": lambda spec, seed: ReferenceRRN(spec, seed=seed),
+             "lstm": lambda spec, seed: ReferenceLSTM(seed=seed),
+             "rnn": lambda spec, seed: ReferenceRNN(seed=seed)}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Seconds per training batch (forward, backward, AdamW step) of the "
                     "reference RRN (per-step PyTorch loop, float64) and the reference LSTM "
-                    "on random sequential-MNIST-sized inputs.")
-    parser.add_argument("--batches", type=int, default=10, help="timed batches (default 10)")
-    parser.add_argument("--batch-size", type=int, default=128, help="default 128")
-    parser.add_argument("--steps", type=int, default=784, help="time steps per input (784)")
+                    "on random sequential-MNIST-sized inputs; or, with --train, train one of "
+                    "them on sequential MNIST.")
+    parser.add_argument("--batches", type=positive_int, default=10, help="timed batches (default 10)")
+    parser.add_argument("--batch-size", type=positive_int, default=128, help="default 128")
+    parser.add_argument("--steps", type=positive_int, default=784,
+                        help="time steps per input (784)")
     parser.add_argument("--spec", default="golden", help="RRN spec name or path (golden)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: "
-                        "torch's choice)")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="torch threads (default: torch's choice)")
+    parser.add_argument("--train", choices=list(TRAINABLE),
+                        help="train this model on sequential MNIST instead of timing: the paper's "
+                             "settings (AdamW at lr 3e-3, one-cycle, weight decay 1e-2, best "
+                             "validation epoch kept; the first 5,000 training images validate)")
+    parser.add_argument("--epochs", type=positive_int, default=30,
+                        help="with --train: epochs (%(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="with --train: initial weights and batch order (%(default)s)")
+    add_mnist_argument(parser)
+    parser.add_argument("--results", default=str(HERE / "results/smnist.jsonl"),
+                        help="with --train: JSON-lines file the record is appended to "
+                             "(%(default)s)")
     args = parser.parse_args(argv)
     print(f"torch {torch.__version__}, threads {args.threads or torch.get_num_threads()}, "
           f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.train:
+        results = results_file(parser, args.results)
+        data = load_mnist_or_exit(parser, args.data)
+        n_val = 5000
+        model = TRAINABLE[args.train](args.spec, args.seed)
+        out = train_reference(model, data.X_train[n_val:], data.y_train[n_val:],
+                              data.X_train[:n_val], data.y_train[:n_val], data.X_test,
+                              data.y_test, args.epochs, batch_size=args.batch_size,
+                              seed=args.seed)
+        record = {"run": f"reference {args.train}", "epochs": args.epochs, "seed": args.seed,
+                  "n_train": len(data.y_train) - n_val, "n_val": n_val, "n_test": len(data.y_test),
+                  "test_accuracy": out["test_accuracy"], "train_seconds": round(out["seconds"], 1),
+                  "n_parameters": count_parameters(model), "best_epoch": out["best_epoch"] + 1,
+                  "val_accuracy": out["val_accuracy"]}
+        print(append_record(results, record), flush=True)
+        return
     models = {f"ReferenceRRN ({args.spec}, float64)": ReferenceRRN(args.spec),
               "ReferenceLSTM (6 units, float32)": ReferenceLSTM()}
     for name, model in models.items():

@@ -32,20 +32,24 @@ import argparse
 
 import numpy as np
 
+from _common import non_negative_float, positive_int
 from rrnsim import RRN
 from rrnsim.data import spike_task
 from rrnsim.observer import IdealObserver
 from rrnsim.readout import MixtureReadout, cross_entropy, ridge_penalty, ridge_refit
 
 
+GOLDEN = RRN.from_spec("golden")
+BAND_4HZ = np.arange(10.0, 50.5, 4.0)   # the modulation band, every 4 Hz
+
+
 def golden_features(X, resonance=False, band_hz=None):
     """(n, 55): log power and 2-window means of x and q of the uncoupled golden network; with
     ``resonance`` (n, 77): also each node's resonance with the input; with ``band_hz``
     (low, high): only the nodes whose frequency lies in that band."""
-    network = RRN.from_spec("golden")
-    out = network.summaries(X, n_windows=2, resonance=resonance)
+    out = GOLDEN.summaries(X, n_windows=2, resonance=resonance)
     keep = slice(None) if band_hz is None else (
-        (network.frequencies >= band_hz[0]) & (network.frequencies <= band_hz[1]))
+        (GOLDEN.frequencies >= band_hz[0]) & (GOLDEN.frequencies <= band_hz[1]))
     n = X.shape[0]
     parts = [np.log(out["power"][:, keep]), out["window_x"][..., keep].reshape(n, -1),
              out["window_q"][..., keep].reshape(n, -1)]
@@ -77,11 +81,11 @@ FEATURE_SETS = {
     "golden RRN (phase)": golden_features,
     "golden RRN (resonance)": lambda X: golden_features(X, resonance=True),
     "golden RRN (resonance), 8-60 Hz": lambda X: golden_features(X, True, band_hz=(8, 60)),
-    "Fourier at golden f": fourier_features(RRN.from_spec("golden").frequencies),
-    "Fourier 10-50 Hz / 4 Hz": fourier_features(np.arange(10.0, 50.5, 4.0)),
+    "Fourier at golden f": fourier_features(GOLDEN.frequencies),
+    "Fourier 10-50 Hz / 4 Hz": fourier_features(BAND_4HZ),
     "Fourier 10-50 Hz / 2 Hz": fourier_features(np.arange(10.0, 50.5, 2.0)),
-    "Fourier at golden f + squares": with_squares(fourier_features(RRN.from_spec("golden").frequencies)),
-    "Fourier 10-50 Hz / 4 Hz + squares": with_squares(fourier_features(np.arange(10.0, 50.5, 4.0))),
+    "Fourier at golden f + squares": with_squares(fourier_features(GOLDEN.frequencies)),
+    "Fourier 10-50 Hz / 4 Hz + squares": with_squares(fourier_features(BAND_4HZ)),
 }
 
 
@@ -102,14 +106,14 @@ def fitted_accuracy(F_train, y_train, F_test, y_test, components, l2, starts=2):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=3,
+    parser.add_argument("--seeds", type=positive_int, default=3,
                         help="number of seeds s = 0..N-1: training trains from seed 1000+s, test "
                              "trains from 2000+s (%(default)s)")
-    parser.add_argument("--train", type=int, default=1000, help="training trains (1000)")
-    parser.add_argument("--test", type=int, default=10000, help="test trains per seed (10000)")
-    parser.add_argument("--components", type=int, nargs="+", default=[1, 4, 8],
+    parser.add_argument("--train", type=positive_int, default=1000, help="training trains (1000)")
+    parser.add_argument("--test", type=positive_int, default=10000, help="test trains per seed (10000)")
+    parser.add_argument("--components", type=positive_int, nargs="+", default=[1, 4, 8],
                         help="mixture components per class to try (1 4 8)")
-    parser.add_argument("--l2", type=float, default=1e-2, help="ridge penalty on the weights (0.01)")
+    parser.add_argument("--l2", type=non_negative_float, default=1e-2, help="ridge penalty on the weights (0.01)")
     args = parser.parse_args(argv)
     observer = IdealObserver("paper")
     table = {}

@@ -13,23 +13,16 @@ and prints a table.
     python analysis/spike_study.py --spec analysis/modulation_band.toml   # 11 nodes in 10-50 Hz
 """
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from rrnsim import PAPER_SETTINGS, IdealObserver, RRNClassifier
+from _common import (HERE, SETTINGS, append_record, classifier_params, positive_int, results_file,
+                     unique)
+from rrnsim import IdealObserver, RRNClassifier
 from rrnsim.data import bands_task, bin_block, spike_task
 from rrnsim.specs import load_spec
-
-MODELS = {"default": {},
-          "paper": PAPER_SETTINGS,
-          "phase": {"features": "phase"},
-          "nodes": {"train_nodes": True},
-          "refit": {"components": 1, "refit_alpha": 3.0},
-          "fixed-refit": {"components": 1, "refit_alpha": 3.0, "train_recurrent": False},
-          "products": {"windows": 4, "products": 2, "refit_alpha": 100.0}}
 
 
 def task_data(task, n_trials, seed):
@@ -44,45 +37,52 @@ def main(argv=None):
     parser.add_argument("--tasks", nargs="+", default=["paper"], choices=["paper", "bands"],
                         help="spike tasks: paper (constant vs rhythm-modulated trains), bands (one class "
                              "per rhythm band) (paper)")
-    parser.add_argument("--models", nargs="+", default=["default"], choices=list(MODELS),
+    parser.add_argument("--models", nargs="+", default=["default"], choices=list(SETTINGS),
                         help="classifier settings to train on each task (default)")
     parser.add_argument("--spec", default="golden",
                         help="network spec name or TOML path (%(default)s)")
-    parser.add_argument("--seeds", type=int, default=5,
+    parser.add_argument("--seeds", type=positive_int, default=5,
                         help="number of seeds s = 0..N-1: training data seed 1000+s, test 2000+s, "
                              "classifier seed s (%(default)s)")
-    parser.add_argument("--train", type=int, default=1000, help="training trials (1000)")
-    parser.add_argument("--test", type=int, default=10000, help="test trials per seed (10000)")
-    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "results/spike_tasks.jsonl"),
+    parser.add_argument("--train", type=positive_int, default=1000, help="training trials (1000)")
+    parser.add_argument("--test", type=positive_int, default=10000,
+                        help="test trials per seed (10000)")
+    parser.add_argument("--results", default=str(HERE / "results/spike_tasks.jsonl"),
                         help="JSON-lines file that gets one record per task, model and seed appended "
                              "(%(default)s)")
     args = parser.parse_args(argv)
     try:
-        load_spec(args.spec)  # a bad spec fails here, before any data are made
+        spec = load_spec(args.spec)  # a bad spec fails here, before any data are made
     except (OSError, ValueError) as error:
         parser.error(str(error))
+    results = results_file(parser, args.results)
+    tasks, models = unique(args.tasks), unique(args.models)
     table = {}
-    for task in args.tasks:
+    bar = tqdm(total=len(tasks) * args.seeds * len(models), desc="fits", unit="fit")
+    for task in tasks:
         observer = IdealObserver(task)
         for seed in range(args.seeds):
             X_train, y_train = task_data(task, args.train, 1000 + seed)
             X_test, y_test = task_data(task, args.test, 2000 + seed)
             ideal = observer.score(X_test, y_test)
             table.setdefault((task, "ideal observer"), []).append(ideal)
-            for model in args.models:
+            for model in models:
+                if seed == 0:  # compile the kernels first, so that train_seconds is training
+                    RRNClassifier(spec=args.spec, epochs=1, verbose=False,
+                                  **SETTINGS[model]).fit(X_train[:64], y_train[:64])
                 started = time.perf_counter()
-                clf = RRNClassifier(spec=args.spec, seed=seed, verbose=False, **MODELS[model])
+                clf = RRNClassifier(spec=args.spec, seed=seed, verbose=False, **SETTINGS[model])
                 clf.fit(X_train, y_train)
                 record = {"task": task, "model": model, "seed": seed, "n_train": len(y_train),
                           "test_accuracy": clf.score(X_test, y_test), "ideal_accuracy": ideal,
                           "n_test": len(y_test), "n_parameters": clf.n_parameters_,
                           "train_seconds": round(time.perf_counter() - started, 2),
-                          "params": {k: v for k, v in clf.get_params().items() if k != "verbose"}}
+                          "params": classifier_params(clf),
+                          "frequencies_hz": spec.layout.frequencies_hz.round(4).tolist()}
                 table.setdefault((task, model), []).append(record["test_accuracy"])
-                print(json.dumps(record), flush=True)
-                Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-                with open(args.results, "a") as f:
-                    f.write(json.dumps(record) + "\n")
+                bar.write(append_record(results, record))   # above the bar
+                bar.update()
+    bar.close()
     print(f"\n{'task':<7} {'model':<16} {'mean':>6} {'sd':>6}  per seed")
     for (task, model), values in table.items():
         print(f"{task:<7} {model:<16} {np.mean(values):6.3f} {np.std(values):6.3f}  "

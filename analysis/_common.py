@@ -1,0 +1,106 @@
+"""What the analysis scripts share: argument types, the MNIST folder, the named classifier
+settings, and the JSON-lines results files (each record stamped with the commit that made it)."""
+import argparse
+import functools
+import json
+import subprocess
+from pathlib import Path
+
+from rrnsim import PAPER_SETTINGS
+from rrnsim.data import load_mnist
+
+HERE = Path(__file__).resolve().parent
+
+#: Named classifier settings (keyword arguments of ``RRNClassifier`` beside the defaults): the
+#: paper's model (its features and readout, the reference's learning rate for every weight, no
+#: prior on the readout), rrnsim's default, the default before the resonance features
+#: (``phase``), the node frequencies and damping trained (``nodes``), and the optional readout
+#: refit, fixed oscillators and products features.
+SETTINGS = {"default": {},
+            "paper": PAPER_SETTINGS,
+            "phase": {"features": "phase"},
+            "nodes": {"train_nodes": True},
+            "refit": {"components": 1, "refit_alpha": 3.0},
+            "fixed-refit": {"components": 1, "refit_alpha": 3.0, "train_recurrent": False},
+            "products": {"windows": 4, "products": 2, "refit_alpha": 100.0}}
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def non_negative_float(text):
+    """argparse type: a finite float >= 0."""
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def unique(names):
+    """``names`` without repeats, in their order (a model asked twice is run once)."""
+    return list(dict.fromkeys(names))
+
+
+def add_mnist_argument(parser):
+    parser.add_argument("--data", default=str(HERE.parents[1] / "shared/data/mnist"),
+                        help="folder of the MNIST IDX files (shared/data/mnist beside the "
+                             "repository: %(default)s)")
+
+
+def load_mnist_or_exit(parser, directory, **options):
+    """``rrnsim.data.load_mnist(directory, **options)``; a missing folder or file is a usage error."""
+    try:
+        return load_mnist(directory, **options)
+    except FileNotFoundError as error:
+        parser.error(f"{error}: pass --data DIR, the folder of the MNIST IDX files")
+
+
+def results_file(parser, path):
+    """The ``--results`` path, checked before any work: a folder or an unwritable place is a usage
+    error then, not a crash after the first run."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab"):
+            pass
+    except OSError as error:
+        parser.error(f"cannot append to --results {str(path)!r}: {error}")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _commit():
+    """The repository's commit, with '+changes' when files differ from it; None outside git."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(HERE), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def append_record(path, record):
+    """Append ``record`` to the JSON-lines file ``path`` with the commit that made it, and return
+    the line written; a last line left without its newline (a killed write) is ended first, not
+    joined."""
+    line = json.dumps({**record, "commit": _commit()})
+    with open(path, "ab+") as f:
+        f.seek(0, 2)
+        if f.tell():
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
+        f.write(line.encode() + b"\n")
+    return line
+
+
+def classifier_params(clf):
+    """The classifier's parameters for a record (``verbose`` left out)."""
+    return {k: v for k, v in clf.get_params().items() if k != "verbose"}
