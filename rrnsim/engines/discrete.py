@@ -232,7 +232,6 @@ def _simulate(u, w_in, w1, w2, w_res, coupling, noise, omega_p, beta_p, fs, wind
     record_gates = gates.shape[0] > 0
     resonance = resonance_x.shape[0] > 0
     noisy = noise.shape[0] > 0
-    skip = skip and not noisy and coupling != 2    # only then is an input-free step drive-free
     inv_omega_p = 1.0 / omega_p     # a multiply per step instead of a division
     a, c = (fs + beta_p) * inv_omega_p, fs * inv_omega_p
     n_prod = prod_index.shape[0]
@@ -563,7 +562,8 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     window_of, window_len = window_index(n_time, n_windows)
     prod_index = feature_index(n_node, products)
     a, c = quadrature_coefficients(omega_p, beta_p, fs)
-    skips = skip_silent and noise is None and coupling != "phase"   # as the kernel decides
+    # only without noise and phase coupling is an input-free step drive-free
+    skips = skip_silent and noise is None and coupling != "phase"
     max_stretch = _longest_stretch(window_len, n_time)
     run_prod = stretch_tables(w1, w2, a, c, prod_index, max_stretch if skips else 0)
     out = {"power": np.empty((n_batch, n_node)),
@@ -577,7 +577,7 @@ def simulate(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, noise=None, 
     _simulate(u, np.ascontiguousarray(w_in, dtype=np.float64), w1, w2,
               np.ascontiguousarray(w_res, dtype=np.float64), COUPLINGS[coupling],
               np.empty((0, 0, 0)) if noise is None else noise, omega_p, beta_p, float(fs),
-              window_of, n_windows, max_stretch, prod_index, run_prod, skip_silent, out["states"],
+              window_of, n_windows, max_stretch, prod_index, run_prod, skips, out["states"],
               out["gates"], out["power"], out["window_x"], out["window_q"], out["products"],
               out["resonance_x"], out["resonance_q"])
     if n_windows:
