@@ -7,16 +7,11 @@ import pytest
 import quantities as pq
 
 import rrnsim
-from conftest import random_w_res
+from conftest import BOUND, random_w_res, relative_error
 from rrnsim import oscillator
 from rrnsim.engines.brian import BrianRRN, bin_spike_times
 
-BOUND = 1e-4  # Brian2 states within this fraction of the RMS of the discrete states
 SUBSTEPS = 20  # integration steps per sample interval
-
-
-def relative_error(brian_states, discrete_states):
-    return np.abs(brian_states - discrete_states).max() / np.sqrt(np.mean(discrete_states ** 2))
 
 
 def test_engines_agree_on_golden_gated_network(golden):

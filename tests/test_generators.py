@@ -6,7 +6,7 @@ import pytest
 import quantities as pq
 
 import rrnsim
-from conftest import random_w_res
+from conftest import BOUND, random_w_res, relative_error
 from rrnsim.data import spike_task
 from rrnsim.data.generators import (TASK_BANDS, bands_task, bin_block, load_nix,
                                     modulated_poisson, modulated_poisson_group, paper_task,
@@ -14,8 +14,6 @@ from rrnsim.data.generators import (TASK_BANDS, bands_task, bin_block, load_nix,
 from rrnsim.data.tasks import spike_task_rate
 from rrnsim.engines.brian import BrianRRN, bin_spike_times
 from rrnsim.spectral import peak_frequency, power_spectrum
-
-BOUND = 1e-4  # Brian2 engine states within this fraction of the RMS of the discrete states
 
 
 def spike_times(block):
@@ -210,10 +208,6 @@ def test_modulated_train_spectrum_peaks_at_modulation_frequency():
 # ---------------------------------------------------------------------------------------------
 # Driving the Brian2 engine
 # ---------------------------------------------------------------------------------------------
-
-def relative_error(brian_states, discrete_states):
-    return np.abs(brian_states - discrete_states).max() / np.sqrt(np.mean(discrete_states ** 2))
-
 
 def test_brian_engine_driven_by_generator_spikes(golden):
     """A generator's spikes, recreated as a SpikeGeneratorGroup (two trains per trial, summed),
