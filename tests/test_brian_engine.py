@@ -97,6 +97,48 @@ def test_spikes_kick_the_oscillators_at_their_own_times(golden):
     assert error < BOUND
 
 
+def two_channel_network(golden, coupling):
+    """The golden frequencies with two input channels of clearly different weights."""
+    w_in = np.stack([np.linspace(0.5, 1.5, 11), np.linspace(-1.0, 2.0, 11)[::-1]], axis=1)
+    return rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=10), coupling=coupling,
+                      w_in=w_in)
+
+
+def test_engines_agree_on_two_input_channels(golden):
+    """Analog input of two channels: each node is driven by W_in @ u[n] over both channels, in
+    Brian2 as in the discrete engine (channel 1 alone moves the states well past the bound)."""
+    net = two_channel_network(golden, "gated")
+    rng = np.random.default_rng(11)
+    X = np.stack([rng.random((2, 150)), rng.standard_normal((2, 150))], axis=2)
+    discrete = net.run(X).x
+    error = relative_error(net.run(X, engine="brian2").x, discrete)
+    print(f"\nengine agreement, two input channels: {error:.2e} of the RMS")
+    assert error < BOUND
+    only_channel_0 = X * [1.0, 0.0]
+    assert relative_error(net.run(only_channel_0).x, discrete) > 100 * BOUND
+
+
+@pytest.mark.parametrize("coupling", ["gated", "none"])
+def test_spikes_drive_the_channel_they_are_connected_to(golden, coupling):
+    """Two spike sources per sample, one on each input channel (``connect_spikes(channel=)``):
+    each spike drives the nodes through its own channel's column of W_in."""
+    net = two_channel_network(golden, coupling)
+    n_samples, n_steps, fs = 2, 150, net.fs
+    rng = np.random.default_rng(12)
+    steps = [np.flatnonzero(rng.random(n_steps) < 0.08) for _ in range(2 * n_samples)]
+    engine = BrianRRN(net, n_samples, n_steps, substeps=SUBSTEPS)
+    engine.network.add(source := spike_source(engine, [s * SUBSTEPS for s in steps]))
+    neurons = np.arange(2 * n_samples)          # neuron 2*s + c: sample s, channel c
+    engine.connect_spikes(source, sample=neurons // 2, channel=neurons % 2)
+    counts = np.zeros((n_samples, n_steps, 2))
+    for j, s in enumerate(steps):
+        counts[j // 2, :, j % 2] = bin_spike_times(s / fs, fs, n_steps)
+    error = relative_error(engine.run(), net.run(counts).x)
+    print(f"\nspike input on two channels ({coupling}): {error:.2e} of the RMS")
+    assert counts[..., 1].sum() > 10
+    assert error < BOUND
+
+
 def test_spike_binning_is_causal():
     counts = bin_spike_times([0.0, 0.0004, 0.001, 0.0015], 1000.0, 3)
     np.testing.assert_array_equal(counts, [1, 2, 1])
