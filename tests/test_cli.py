@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rrnsim import RRNClassifier, cli
+from rrnsim import IdealObserver, RRNClassifier, cli, spectral
 from rrnsim.cli import build_parser, main
+from rrnsim.data import spike_task
 from rrnsim.io import load_arrays
+from rrnsim.rhythms import band_of
 
 COMMANDS = ["models", "simulate", "train", "evaluate", "generate", "spectrum", "demo"]
 
@@ -64,23 +66,52 @@ def test_simulate_writes_states_and_figures(tmp_path, capsys):
     assert main(["spectrum", str(tmp_path / "states.npz"), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert set(summary) == {"peak_hz", "band", "band_power"}
+    # the spectrum of the node states: every node's Welch PSD (2 Hz, the default resolution),
+    # summed over the nodes; its peak above 1 Hz, and the band powers summed over the nodes
+    arrays, meta = load_arrays(tmp_path / "states.npz")
+    freqs, psd = spectral.power_spectrum(arrays["x"], fs=meta["fs_hz"], frequency_resolution=2.0)
+    assert psd.shape[1] == 11
+    peak, _ = spectral.peak_frequency(freqs, psd.sum(axis=1), fmin=1.0)
+    assert summary["peak_hz"] == float(peak)
+    assert summary["band"] == band_of(float(peak))
+    per_node = spectral.band_power(freqs, psd)
+    assert set(summary["band_power"]) == set(per_node)
+    for band, powers in per_node.items():
+        assert summary["band_power"][band] == pytest.approx(float(powers.sum()), rel=1e-9), band
     assert main(["spectrum", str(tmp_path / "states.npz"), "--out", str(tmp_path / "psd")]) == 0
     assert f"wrote {tmp_path / 'psd.png'}" in capsys.readouterr().out.splitlines()
     assert (tmp_path / "psd.png").exists()
 
 
-def test_train_then_evaluate_spike_task(tmp_path, capsys):
+def test_train_then_evaluate_spike_task(tmp_path, capsys, monkeypatch):
     model = tmp_path / "m.npz"
     assert main(["train", "--task", "spikes", "--trials", "200", "--epochs", "2", "--out",
                  str(model), "--quiet", "--model", "e", "--recurrent-lr-scale", "0.5",
                  "--readout-alpha", "3"]) == 0
     trained = RRNClassifier.load(model)
     assert trained.recurrent_lr_scale == 0.5 and trained.readout_alpha == 3.0
+    plotted, plot_confusion = [], cli.plot_confusion
+
+    def recording(confusion, class_names, title=None):
+        plotted.append((np.array(confusion), list(class_names), title))
+        return plot_confusion(confusion, class_names, title)
+    monkeypatch.setattr(cli, "plot_confusion", recording)
     assert main(["evaluate", str(model), "--task", "spikes", "--trials", "400"]) == 0
     out = capsys.readouterr().out
-    accuracy = float(out.split("test samples: ")[1].split()[0])
-    assert 0.4 < accuracy <= 1.0
-    assert "Bayes-optimal observer" in out
+    # the test set evaluate documents: --trials trains of the spike task from the test stream
+    # of --seed (default 0), a stream the training trains never come from
+    test = spike_task(400, seed=np.random.default_rng([0, 1]))
+    accuracy = trained.score(test.X, test.y)
+    assert f"accuracy on 400 spikes test samples: {accuracy:.4f}" in out.splitlines()
+    ideal = IdealObserver.paper_task().score(test.X, test.y)
+    assert f"the Bayes-optimal observer on the same samples: {ideal:.4f} " in out
+    # the confusion matrix it draws: true class in rows, predicted in columns
+    predicted = trained.predict(test.X)
+    expected = [[np.sum((test.y == true) & (predicted == guess)) for guess in (0, 1)]
+                for true in (0, 1)]
+    [(confusion, names, title)] = plotted
+    np.testing.assert_array_equal(confusion, expected)
+    assert names == ["constant", "modulated"] and title == f"spikes: accuracy {accuracy:.3f}"
     assert (tmp_path / "m" / "confusion.png").exists()
     assert (tmp_path / "m" / "class_profile.png").exists()
 
