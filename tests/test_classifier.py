@@ -154,6 +154,24 @@ def test_save_load_predicts_exactly_the_same(tmp_path, options):
         assert json.loads(str(data["__metadata__"]))["format"] == "rrnsim.RRNClassifier"
 
 
+@pytest.mark.parametrize("settings, network", [
+    ('coupling = "none"\n', {"coupling": "none", "fs": 1000.0}),
+    ("fs_hz = 500.0\n", {"coupling": "gated", "fs": 500.0}),
+])
+def test_save_load_keeps_the_specs_coupling_and_sampling_rate(tmp_path, settings, network):
+    """A model of a spec without coupling (its random W_res unused), or at 500 Hz, loads as the
+    network it was trained as, not as the defaults (gated, 1000 Hz)."""
+    X, y = rhythm_task(n=60)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'name = "s"\n{settings}[frequencies]\nhz = [5.0, 20.0, 40.0]\n')
+    clf = small(spec=str(spec), epochs=2, w_res_init=0.3).fit(X, y)
+    assert {"coupling": clf.network_.coupling, "fs": clf.network_.fs} == network
+    assert np.abs(clf.params_["w_res"]).max() > 0.1
+    loaded = RRNClassifier.load(clf.save(tmp_path / "model.npz"))
+    assert {"coupling": loaded.network_.coupling, "fs": loaded.network_.fs} == network
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_verbose_false_prints_nothing(capsys):
     X, y = rhythm_task(n=40)
     small(epochs=1).fit(X, y)
