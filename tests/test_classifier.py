@@ -2,6 +2,9 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 import rrnsim
 from rrnsim import RRNClassifier
@@ -257,19 +260,35 @@ def test_decision_function_follows_scikit_learn_for_two_and_more_classes():
 
 
 def test_works_with_scikit_learn_model_selection():
-    sklearn = pytest.importorskip("sklearn")
-    from sklearn.base import clone, is_classifier
-    from sklearn.model_selection import GridSearchCV, cross_val_score
     X, y = rhythm_task(n=60)
     labels = np.array(["slow", "fast"])[y]
     clf = small(epochs=2)
     assert is_classifier(clf) and clone(clf).get_params() == clf.get_params()
+    folds = list(StratifiedKFold(3).split(X, labels))
     accuracy = cross_val_score(clf, X, labels, cv=3)
+    np.testing.assert_array_equal(accuracy, [small(epochs=2).fit(X[train], labels[train])
+                                             .score(X[test], labels[test])
+                                             for train, test in folds])
     auc = cross_val_score(clf, X, labels, cv=3, scoring="roc_auc")
-    assert accuracy.shape == auc.shape == (3,) and np.isfinite(auc).all()
-    search = GridSearchCV(clf, {"readout_alpha": [0.0, 30.0]}, cv=2).fit(X, labels)
-    assert search.best_params_["readout_alpha"] in (0.0, 30.0)
-    assert set(search.predict(X)) <= {"slow", "fast"}, sklearn.__version__
+    # roc_auc ranks by decision_function, the log-odds of classes_[1] ("slow")
+    np.testing.assert_allclose(auc, [roc_auc_score(labels[test] == "slow", small(epochs=2).fit(
+        X[train], labels[train]).decision_function(X[test])) for train, test in folds])
+    # the grid search scores each setting as that setting trains (set_params reaches fit), keeps
+    # the best and refits it on all the data
+    alphas = [0.0, 300.0]
+    search = GridSearchCV(clf, {"readout_alpha": alphas}, cv=2, scoring="neg_log_loss")
+    search.fit(X, labels)
+    halves = list(StratifiedKFold(2).split(X, labels))
+    scores = [np.mean([-log_loss(labels[test], small(epochs=2, readout_alpha=alpha)
+                                 .fit(X[train], labels[train]).predict_proba(X[test]),
+                                 labels=["fast", "slow"]) for train, test in halves])
+              for alpha in alphas]
+    assert scores[0] != scores[1]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], scores, rtol=1e-12)
+    best = alphas[int(np.argmax(scores))]
+    assert search.best_params_ == {"readout_alpha": best}
+    np.testing.assert_array_equal(search.predict(X), small(epochs=2, readout_alpha=best)
+                                  .fit(X, labels).predict(X))
 
 
 def test_bad_settings_and_unfitted_use(tmp_path):

@@ -8,7 +8,7 @@ import quantities as pq
 from scipy import integrate
 from scipy.special import softmax
 
-from rrnsim.data import spike_task
+from rrnsim.data import generators, spike_task
 from rrnsim.observer import BANDS_TASK_BANDS, IdealObserver, ideal_accuracy
 from rrnsim.rhythms import BANDS
 
@@ -247,7 +247,6 @@ def test_grid_convergence_bands_task():
 
 def test_bands_observer_on_the_brian2_generator():
     """The project's Brian2 generator (rrnsim.data.generators.bands_task), binned (~5 s)."""
-    generators = pytest.importorskip("rrnsim.data.generators")
     block = generators.bands_task(200, seed=10)
     X, y = generators.bin_block(block)
     observer = IdealObserver.bands_task()
