@@ -514,22 +514,28 @@ def test_readout_alpha_is_a_ridge_prior_scaled_by_the_training_samples(monkeypat
 
 
 def test_the_model_of_the_kept_epoch_is_restored(monkeypatch):
-    """After fit, the model scores the validation split exactly as the kept epoch did."""
+    """After fit, the model scores the validation split exactly as the kept epoch did: here
+    epoch 3 of 8, forced by the epoch rule, so the final state has to be replaced."""
     X, y = rhythm_task(n=40)
     seen, transform = [], RRNClassifier.transform
     def recording(self, X_part):
         seen.append(X_part)
         return transform(self, X_part)
+    picked = []
+    def third_epoch(history):
+        picked.append([dict(record) for record in history])
+        return 3
     monkeypatch.setattr(RRNClassifier, "transform", recording)
+    monkeypatch.setattr(rrnsim.classifier, "_one_standard_error_epoch", third_epoch)
     clf = small(epochs=8, batch_size=4, lr=0.1, validation_fraction=0.25).fit(X, y)
-    assert clf.best_epoch_ < 8      # an earlier epoch, so the final state had to be replaced
+    assert clf.best_epoch_ == 3 and picked == [clf.history_] and len(clf.history_) == 8
     X_val = seen[0]
     y_val = y[[int(np.flatnonzero((X == row).all(axis=1))[0]) for row in X_val[..., 0]]]
     log_p = np.log(clf.predict_proba(X_val))
-    kept = clf.history_[clf.best_epoch_ - 1]
-    assert clf.best_epoch_ == rrnsim.classifier._one_standard_error_epoch(clf.history_)
     assert all(record["val_loss_se"] > 0 for record in clf.history_)   # 10 validation samples
-    assert -log_p[np.arange(len(y_val)), y_val].mean() == pytest.approx(kept["val_loss"], rel=1e-12)
+    val_loss = -log_p[np.arange(len(y_val)), y_val].mean()
+    assert val_loss == pytest.approx(clf.history_[2]["val_loss"], rel=1e-12)
+    assert val_loss != pytest.approx(clf.history_[-1]["val_loss"], rel=1e-6)
 
 
 def test_fixed_oscillators_are_simulated_once(monkeypatch):
