@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -22,3 +24,9 @@ def relative_error(brian_states, discrete_states):
     """Largest absolute difference between two engines' states, as a fraction of the RMS of the
     (exact) discrete states."""
     return np.abs(brian_states - discrete_states).max() / np.sqrt(np.mean(discrete_states ** 2))
+
+
+def whole(message):
+    """A ``pytest.raises(match=...)`` pattern that matches ``message`` exactly and whole, so a
+    message that loses its value (or grows one: "got 0" in "got 100.0") fails."""
+    return f"^{re.escape(message)}$"
