@@ -5,7 +5,7 @@ import quantities as pq
 from scipy.special import expit
 
 import rrnsim
-from conftest import random_w_res
+from conftest import random_w_res, whole
 
 
 def paper_reference(net, X, noise=None):
@@ -123,49 +123,66 @@ def test_features_streams_large_batches(golden):
     np.testing.assert_allclose(F[2500], golden.features(X[2500:2501])[0])
 
 
+SHAPE = ("X must have shape (batch, time) or (batch, time, channels) with batch, time >= 1; "
+         "got shape ")
+
+
 @pytest.mark.parametrize("X, message", [
-    (np.array([[0.0, np.nan, 1.0]]), r"non-finite value nan at index \(0, 1, 0\)"),
-    (np.array([[0.0, np.inf]]), "non-finite value inf"),
-    (np.zeros(5), "shape"),
-    (np.zeros((2, 3, 4, 5)), "shape"),
-    (np.zeros((0, 3)), "shape"),
-    (np.zeros((2, 3, 2)), "2 channel"),
-    (np.array([["a", "b"]]), "numeric"),
+    (np.array([[0.0, np.nan, 1.0]]), "X has a non-finite value nan at index (0, 1, 0)"),
+    (np.array([[0.0, np.inf]]), "X has a non-finite value inf at index (0, 1, 0)"),
+    (np.zeros(5), SHAPE + "(5,)"),
+    (np.zeros((2, 3, 4, 5)), SHAPE + "(2, 3, 4, 5)"),
+    pytest.param(np.zeros((0, 3)), SHAPE + "(0, 3)", marks=pytest.mark.xfail(
+        strict=True, reason="rrnsim bug: names the shape with the channel axis added, (0, 3, 1)")),
+    (np.zeros((2, 3, 2)), "X has 2 channel(s) but the network's w_in takes 1"),
+    (np.array([["a", "b"]]), "X must be numeric, got dtype <U1"),
 ])
 def test_bad_inputs_are_named(golden, X, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=whole(message)):
         golden.features(X)
 
 
+UNSTABLE = "unstable node(s): "
+POLES = "is not in (0, 1): its poles must lie inside the unit circle, away from 0"
+
+
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(frequencies=[10.0], radius=1.0), "radius 1.0"),
-    (dict(frequencies=[10.0], radius=1.5), "radius 1.5"),
-    (dict(frequencies=[10.0], radius=0.0), "radius 0.0"),
-    (dict(frequencies=[10.0, 700.0]), "700 Hz"),
-    (dict(frequencies=[10.0], fs=0), "fs .* 0"),
-    (dict(frequencies=[10.0], fs=-5.0), "-5.0"),
-    (dict(frequencies=[10.0, 20.0], w_res=np.zeros((3, 3))), r"\(3, 3\)"),
-    (dict(frequencies=[10.0, 20.0], w_res=np.ones((2, 2))), r"w_res\[0, 0\] = 1.0"),
-    (dict(frequencies=[10.0, 20.0], w_in=np.ones((3, 1))), r"\(3, 1\)"),
-    (dict(frequencies=[10.0], coupling="magnetic"), "magnetic"),
-    (dict(frequencies=[10.0], coupling=["gated"]), r"coupling must be one of .*\['gated'\]"),
-    (dict(frequencies=[np.nan]), "frequency nan Hz is not a finite positive number"),
-    (dict(frequencies=[10.0], noise=-1.0), "-1.0"),
-    (dict(frequencies=[10.0, 20.0], radius=[0.9, 0.9, 0.9]), r"one per node \(2\), got shape \(3,\)"),
-    (dict(frequencies=[10.0], fs=pq.Quantity(1.0, "ms")), "fs must be in units of .*Hz.*1.0 ms"),
+    (dict(frequencies=[10.0], radius=1.0), f"{UNSTABLE}radius 1.0 of 10 Hz {POLES}"),
+    (dict(frequencies=[10.0], radius=1.5), f"{UNSTABLE}radius 1.5 of 10 Hz {POLES}"),
+    (dict(frequencies=[10.0], radius=0.0), f"{UNSTABLE}radius 0.0 of 10 Hz {POLES}"),
+    (dict(frequencies=[10.0, 700.0]),
+     f"{UNSTABLE}frequency 700 Hz is at or above Nyquist (500 Hz)"),
+    (dict(frequencies=[10.0], fs=0), "fs must be a finite positive number, got 0.0 Hz"),
+    (dict(frequencies=[10.0], fs=-5.0), "fs must be a finite positive number, got -5.0 Hz"),
+    (dict(frequencies=[10.0, 20.0], w_res=np.zeros((3, 3))),
+     "w_res must have shape (2, 2) for 2 nodes, got (3, 3)"),
+    (dict(frequencies=[10.0, 20.0], w_res=np.ones((2, 2))),
+     "w_res must have a zero diagonal; w_res[0, 0] = 1.0"),
+    (dict(frequencies=[10.0, 20.0], w_in=np.ones((3, 1))),
+     "w_in must have shape (2, channels) for 2 nodes, got (3, 1)"),
+    (dict(frequencies=[10.0], coupling="magnetic"),
+     "coupling must be one of none, gated, phase, got 'magnetic'"),
+    (dict(frequencies=[10.0], coupling=["gated"]),
+     "coupling must be one of none, gated, phase, got ['gated']"),
+    (dict(frequencies=[np.nan]), f"{UNSTABLE}frequency nan Hz is not a finite positive number"),
+    (dict(frequencies=[10.0], noise=-1.0), "noise must be a finite non-negative number, got -1.0"),
+    (dict(frequencies=[10.0, 20.0], radius=[0.9, 0.9, 0.9]),
+     "radius must be one value or one per node (2), got shape (3,)"),
+    (dict(frequencies=[10.0], fs=pq.Quantity(1.0, "ms")),
+     "fs must be in units of Hz (or convertible), got 1.0 ms"),
 ])
 def test_bad_network_parameters_are_named(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=whole(message)):
         rrnsim.RRN(**kwargs)
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(frequencies=["a"]), r"frequencies must be numbers, got \['a'\]"),
+    (dict(frequencies=["a"]), "frequencies must be numbers, got ['a']"),
     (dict(frequencies=[10.0], radius="0.9"), "radius must be numbers, got '0.9'"),
     (dict(frequencies=[10.0], noise=1.0, seed="x"), "seed must be an integer, got 'x'"),
 ])
 def test_parameters_of_the_wrong_type_are_named(kwargs, message):
-    with pytest.raises(TypeError, match=message):
+    with pytest.raises(TypeError, match=whole(message)):
         rrnsim.RRN(**kwargs)
 
 
@@ -210,5 +227,6 @@ def test_overflowing_states_are_an_error_naming_the_input(golden):
 
 
 def test_unknown_engine(golden):
-    with pytest.raises(ValueError, match="'nest'"):
+    message = "engine must be 'discrete' or 'brian2', got 'nest'"
+    with pytest.raises(ValueError, match=whole(message)):
         golden.run(np.zeros((1, 3)), engine="nest")
