@@ -312,32 +312,39 @@ def test_evaluate_refuses_labels_the_model_never_saw(tmp_path, capsys):
     assert "never saw" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, flag", [
-    (["simulate", "--duration", "inf"], "--duration"),
-    (["simulate", "--input-std", "-1"], "--input-std"),
-    (["simulate", "--w-res-scale", "-1"], "--w-res-scale"),
-    (["simulate", "--resolution", "-3"], "--resolution"),
-    (["simulate", "--batch", "0"], "--batch"),
-    (["simulate", "--seed", "-1"], "--seed"),
-    (["train", "--weight-decay", "nan"], "--weight-decay"),
-    (["train", "--weight-decay", "-0.1"], "--weight-decay"),
-    (["train", "--lr", "inf"], "--lr"),
-    (["train", "--trials", "-59800"], "--trials"),
-    (["train", "--validation-fraction", "1"], "--validation-fraction"),
-    (["evaluate", "model.npz", "--trials", "-9900"], "--trials"),
-    (["evaluate", "model.npz", "--trials", "0"], "--trials"),
-    (["generate", "--trials", "0"], "--trials"),
-    (["spectrum", "states.npz", "--resolution", "0"], "--resolution"),
-    (["demo", "--duration", "inf"], "--duration"),
-    (["models", "--classes", "1"], "--classes"),
+FINITE, NON_NEGATIVE = "must be finite, got", "must be a finite non-negative number, got"
+AT_LEAST_1, HERTZ = "must be at least 1, got", "must be a positive, finite number in Hz, got"
+
+
+@pytest.mark.parametrize("argv, flag, message", [
+    (["simulate", "--duration", "inf"], "--duration", f"{FINITE} inf"),
+    (["simulate", "--input-std", "-1"], "--input-std", f"{NON_NEGATIVE} -1.0"),
+    (["simulate", "--w-res-scale", "-1"], "--w-res-scale", f"{NON_NEGATIVE} -1.0"),
+    (["simulate", "--resolution", "-3"], "--resolution", f"{HERTZ} -3.0"),
+    (["simulate", "--batch", "0"], "--batch", f"{AT_LEAST_1} 0"),
+    (["simulate", "--seed", "-1"], "--seed", "must be at least 0, got -1"),
+    (["train", "--weight-decay", "nan"], "--weight-decay", f"{FINITE} nan"),
+    (["train", "--weight-decay", "-0.1"], "--weight-decay", f"{NON_NEGATIVE} -0.1"),
+    (["train", "--lr", "inf"], "--lr", f"{FINITE} inf"),
+    (["train", "--trials", "-59800"], "--trials", f"{AT_LEAST_1} -59800"),
+    (["train", "--validation-fraction", "1"], "--validation-fraction",
+     "must be in [0, 1), got 1.0"),
+    (["evaluate", "model.npz", "--trials", "-9900"], "--trials", f"{AT_LEAST_1} -9900"),
+    (["evaluate", "model.npz", "--trials", "0"], "--trials", f"{AT_LEAST_1} 0"),
+    (["generate", "--trials", "0"], "--trials", f"{AT_LEAST_1} 0"),
+    (["spectrum", "states.npz", "--resolution", "0"], "--resolution", f"{HERTZ} 0.0"),
+    (["demo", "--duration", "inf"], "--duration", f"{FINITE} inf"),
+    (["models", "--classes", "1"], "--classes", "must be at least 2, got 1"),
 ])
-def test_bad_numbers_are_one_line_errors_naming_the_flag(argv, flag, tmp_path, monkeypatch, capsys):
+def test_bad_numbers_are_one_line_errors_naming_the_flag(argv, flag, message, tmp_path,
+                                                        monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as done:
         main(argv)
     assert done.value.code == 2
     err = capsys.readouterr().err
-    assert f"error: argument {flag}:" in err and "Traceback" not in err
+    assert err.splitlines()[-1] == f"rrnsim {argv[0]}: error: argument {flag}: value {message}"
+    assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # refused before any work
 
 

@@ -1,10 +1,12 @@
 """Tests of rrnsim.data: the MNIST IDX loader and the spike-train task."""
 import gzip
+import re
 
 import numpy as np
 import pytest
 import quantities as pq
 
+from conftest import whole
 from rrnsim.data import load_mnist, spike_task
 from rrnsim.data.mnist import MNIST, read_idx
 from rrnsim.data.tasks import SpikeTask, spike_task_rate
@@ -106,9 +108,10 @@ def test_missing_directory_and_file(tmp_path):
 
 def test_bad_kind_and_dtype(tmp_path):
     write_mnist(tmp_path)
-    with pytest.raises(ValueError, match="'validation'"):
+    with pytest.raises(ValueError, match=whole("kind must be None, 'train' or 'test', got "
+                                               "'validation'")):
         load_mnist(tmp_path, kind="validation")
-    with pytest.raises(ValueError, match="floating"):
+    with pytest.raises(ValueError, match=whole("dtype must be a floating type, got uint8")):
         load_mnist(tmp_path, dtype=np.uint8)
 
 
@@ -305,23 +308,28 @@ def test_spike_task_psth_over_frequency_prior():
     assert np.abs(psth - expected).max() < 5 * sd
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(n_trials=1), "n_trials must be at least 2.*got 1"),
-    (dict(n_trials=-4), "got -4"),
-    (dict(rate=-5.0), "rate must be.*-5.0"),
-    (dict(rate=float("nan")), "rate must be.*nan"),
-    (dict(rate=600.0), "rate=600.0 Hz is too high"),
-    (dict(fs=0.0), "fs must be.*0.0"),
-    (dict(duration=-0.1), "duration must be.*-0.1"),
-    (dict(duration=0.1005), "whole number of samples"),
-    (dict(f_range=(10.0, 600.0)), "600.0 Hz.*Nyquist.*500.0"),
-    (dict(f_range=(10.0, 500.0)), "500.0 Hz.*Nyquist"),
-    (dict(f_range=(50.0, 10.0)), "low <= high"),
-    (dict(f_range=(-1.0, 10.0)), "-1.0"),
+NYQUIST = "is not below the Nyquist frequency fs/2 = 500.0 Hz"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_trials=1), "n_trials must be at least 2 (one trial of each class), got 1"),
+    (dict(n_trials=-4), "n_trials must be at least 2 (one trial of each class), got -4"),
+    (dict(rate=-5.0), "rate must be a finite non-negative number, got -5.0 Hz"),
+    (dict(rate=float("nan")), "rate must be finite, got nan"),
+    (dict(rate=600.0), "rate=600.0 Hz is too high for fs=1000.0 Hz: the modulated peak "
+                       "2*rate/fs = 1.2 is above 1 spike per bin"),
+    (dict(fs=0.0), "fs must be a finite positive number, got 0.0 Hz"),
+    (dict(duration=-0.1), "duration must be a finite positive number, got -0.1 s"),
+    (dict(duration=0.1005), "duration * fs must be a whole number of samples (at least 1); got "
+                            "duration=0.1005 s, fs=1000.0 Hz, i.e. 100.5 samples"),
+    (dict(f_range=(10.0, 600.0)), f"f_range: frequency 600.0 Hz {NYQUIST}"),
+    (dict(f_range=(10.0, 500.0)), f"f_range: frequency 500.0 Hz {NYQUIST}"),
+    (dict(f_range=(50.0, 10.0)), "f_range must be (low, high) with low <= high, got (50.0, 10.0)"),
+    (dict(f_range=(-1.0, 10.0)), "f_range: frequency -1.0 Hz must be positive"),
 ])
-def test_spike_task_bad_arguments(kwargs, match):
+def test_spike_task_bad_arguments(kwargs, message):
     kwargs = {"n_trials": 10, **kwargs}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=whole(message)):
         spike_task(**kwargs)
 
 
@@ -329,14 +337,22 @@ def test_spike_task_reads_quantities_in_their_units():
     plain = spike_task(6, seed=3)
     task = spike_task(6, seed=3, duration=100 * pq.ms, fs=1 * pq.kHz, rate=0.1 * pq.kHz)
     np.testing.assert_array_equal(task.X, plain.X)
-    with pytest.raises(ValueError, match="duration must be in units of .*s.*100.0 Hz"):
+    with pytest.raises(ValueError, match=whole("duration must be in units of s (or convertible), "
+                                               "got 100.0 Hz")):
         spike_task(6, duration=100 * pq.Hz)
 
 
+def bad_seed(value):
+    """The whole message for a refused seed: rrnsim's words, then numpy's own reason in
+    parentheses (numpy's wording, not checked here)."""
+    return (r"^" + re.escape(f"seed must be None, a non-negative int or a numpy Generator, got "
+                             f"{value}") + r" \(.+\)$")
+
+
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(n_trials=10.5), "n_trials must be an integer"),
-    (dict(seed="abc"), "seed must be"),
-    (dict(f_range=30.0), "f_range must be two numbers"),
+    (dict(n_trials=10.5), whole("n_trials must be an integer, got 10.5")),
+    (dict(seed="abc"), bad_seed("'abc'")),
+    (dict(f_range=30.0), whole("f_range must be two numbers (low, high) in Hz, got 30.0")),
 ])
 def test_spike_task_bad_types(kwargs, match):
     kwargs = {"n_trials": 10, **kwargs}
@@ -345,5 +361,5 @@ def test_spike_task_bad_types(kwargs, match):
 
 
 def test_spike_task_negative_seed():
-    with pytest.raises(ValueError, match="seed must be.*-1"):
+    with pytest.raises(ValueError, match=bad_seed("-1")):
         spike_task(10, seed=-1)
