@@ -152,11 +152,11 @@ def as_input(X, n_channels=None, name="X"):
     X = np.asarray(quantity)
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
-    if X.ndim == 2:
-        X = X[:, :, None]
-    if X.ndim != 3 or X.shape[0] == 0 or X.shape[1] == 0:
+    if X.ndim not in (2, 3) or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} must have shape (batch, time) or (batch, time, channels) with "
                          f"batch, time >= 1; got shape {X.shape}")
+    if X.ndim == 2:
+        X = X[:, :, None]
     if n_channels is not None and X.shape[2] != n_channels:
         raise ValueError(f"{name} has {X.shape[2]} channel(s) but the network's w_in takes "
                          f"{n_channels}")
