@@ -3,6 +3,7 @@ settings, and the JSON-lines results files (each record stamped with the commit 
 import argparse
 import functools
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -61,27 +62,32 @@ def load_mnist_or_exit(parser, directory, **options):
 
 
 def results_file(parser, path):
-    """The ``--results`` path, checked before any work: a folder or an unwritable place is a usage
-    error then, not a crash after the first run."""
+    """The ``--results`` path, checked before any work (a folder or an unwritable place is a usage
+    error then, not a crash after the first run), and the commit of the code about to run, taken
+    now so that a checkout during a long run does not misattribute its records."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "ab"):
-            pass
     except OSError as error:
-        parser.error(f"cannot append to --results {str(path)!r}: {error}")
+        parser.error(f"cannot make the folder of --results {str(path)!r}: {error}")
+    if path.is_dir() or not os.access(path if path.exists() else path.parent, os.W_OK):
+        parser.error(f"cannot append to --results {str(path)!r}: not a writable file")
+    _commit()
     return path
 
 
 @functools.lru_cache(maxsize=None)
 def _commit():
-    """The repository's commit, with '+changes' when files differ from it; None outside git."""
+    """The repository's commit, with '+changes' when tracked files other than the results differ
+    from it; None outside git."""
     def git(*args):
         return subprocess.run(["git", "-C", str(HERE), *args], capture_output=True, text=True,
                               check=True).stdout.strip()
     try:
         commit = git("rev-parse", "--short", "HEAD")
-        return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ":/",
+                      ":(exclude,top)analysis/results")
+        return commit + ("+changes" if changed else "")
     except (OSError, subprocess.CalledProcessError):
         return None
 

@@ -7,7 +7,7 @@ import quantities as pq
 from . import oscillator
 from .engines import discrete
 from .specs import load_spec
-from .validation import as_input, count, flag, in_unit, numeric_array, positive
+from .validation import as_input, count, flag, float_array, in_unit, positive
 
 __all__ = ["RRN", "RunResult"]
 
@@ -56,11 +56,11 @@ class RRN:
     def __init__(self, frequencies, radius=0.99999, fs=1000.0, w_res=None, w_in=None,
                  coupling="gated", noise=0.0, seed=None):
         self.fs = positive("fs", fs, unit=pq.Hz)
-        frequencies = np.atleast_1d(numeric_array("frequencies", in_unit("frequencies", frequencies, pq.Hz)))
+        frequencies = np.atleast_1d(float_array("frequencies", in_unit("frequencies", frequencies, pq.Hz)))
         if frequencies.ndim != 1 or frequencies.size == 0:
             raise ValueError(f"frequencies must be a non-empty 1-d list of Hz, got shape "
                              f"{frequencies.shape}")
-        radius = numeric_array("radius", in_unit("radius", radius, pq.dimensionless))
+        radius = float_array("radius", in_unit("radius", radius, pq.dimensionless))
         try:
             radius = np.broadcast_to(radius, frequencies.shape).copy()
         except ValueError:

@@ -10,7 +10,8 @@ from matplotlib.ticker import MaxNLocator
 
 from .oscillator import ar2_power_spectrum
 from .rhythms import BANDS, band_of
-from .validation import count, in_unit, numeric_array, positive
+from .spectral import validate_spectrum
+from .validation import count, positive
 
 __all__ = ["plot_traces", "plot_spectra", "shade_bands", "plot_confusion", "plot_class_profiles",
            "plot_raster", "plot_psd"]
@@ -36,21 +37,15 @@ def _node_label(f):
 
 
 def _spectrum(freqs_hz, psd, n_columns=None):
-    """Positive frequencies (Hz; a quantity is rescaled), the PSD's rows there as (F, n) floats, and
-    the PSD's units as a label ('' for plain arrays); shapes checked: ``psd`` (F,) or (F, n),
-    with ``n_columns`` columns when given."""
-    freqs_hz = np.atleast_1d(numeric_array("freqs_hz", in_unit("freqs_hz", freqs_hz, pq.Hz)))
-    units = psd.dimensionality.string if isinstance(psd, pq.Quantity) else ""
-    psd = numeric_array("psd", psd.magnitude if isinstance(psd, pq.Quantity) else psd)
-    if psd.ndim == 1:
-        psd = psd[:, None]
-    if freqs_hz.ndim != 1 or psd.ndim != 2 or psd.shape[0] != freqs_hz.size:
-        raise ValueError(f"psd must have shape (freq,) or (freq, n) with one row per frequency "
-                         f"({freqs_hz.size}), got shape {psd.shape}")
-    if n_columns is not None and psd.shape[1] != n_columns:
-        raise ValueError(f"psd must have one column per node ({n_columns}), got shape {psd.shape}")
-    keep = freqs_hz > 0
-    return freqs_hz[keep], psd[keep], units
+    """Positive frequencies (Hz), the PSD's rows there as (F, n) floats, and the PSD's units as a
+    label ('' for plain arrays), checked as :func:`rrnsim.spectral.validate_spectrum` does, with
+    ``n_columns`` columns when given."""
+    f, p, units, _ = validate_spectrum(freqs_hz, psd)
+    if n_columns is not None and p.shape[1] != n_columns:
+        raise ValueError(f"psd must have one column per node ({n_columns}), got shape {p.shape}")
+    dimensionless = units.dimensionality == pq.dimensionless.dimensionality
+    keep = f > 0
+    return f[keep], p[keep], "" if dimensionless else units.dimensionality.string
 
 
 def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):

@@ -62,7 +62,8 @@ def task_bands(bands, fs, minimum=1):
 
 
 def band_of(frequency_hz):
-    """Name of the rhythm band holding ``frequency_hz`` (Hz, or a quantity); '' outside 1-200 Hz."""
+    """Name of the rhythm band holding ``frequency_hz`` (Hz, or a quantity); '' outside 1-200 Hz.
+    A frequency that is not a finite number is an error naming it."""
     frequency_hz = validation.number("frequency_hz", frequency_hz, unit=pq.Hz)
     for name, (low, high) in BANDS.items():
         if low <= frequency_hz < high:
@@ -89,7 +90,7 @@ def _candidates(name, f0_hz, count, fs_hz, start_hz, stop_hz, hz):
         return np.linspace(start_hz, stop_hz, count)
     if name == "bands":
         return np.array([(low + high) / 2 for low, high in BANDS.values()])
-    hz = np.atleast_1d(validation.numeric_array("hz", validation.in_unit("hz", [] if hz is None else hz, pq.Hz)))
+    hz = np.atleast_1d(validation.float_array("hz", validation.in_unit("hz", [] if hz is None else hz, pq.Hz)))
     if hz.ndim != 1 or hz.size == 0:
         raise ValueError(f"an explicit layout needs a non-empty flat list of frequencies (hz), got "
                          f"shape {hz.shape}")

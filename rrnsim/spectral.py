@@ -28,7 +28,7 @@ from elephant import spectral as _elephant
 from elephant.conversion import BinnedSpikeTrain
 
 from .rhythms import BANDS, band_of
-from .validation import hertz, in_hz, positive
+from .validation import as_quantity, float_array, hertz, in_hz, positive
 
 __all__ = ["power_spectrum", "band_power", "peak_frequency", "coherence", "emergent_rhythms",
            "spectrum_report", "population_rates", "METHODS"]
@@ -38,20 +38,9 @@ METHODS = ("welch", "multitaper")
 
 
 # --- boundary: units and validation -------------------------------------------------------------
-def _float_array(values, name):
-    """Plain float array of ``values`` (magnitudes of a quantity), all finite, else ValueError."""
-    values = np.asarray(values.magnitude if isinstance(values, pq.Quantity) else values)
-    if values.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}")
-    values = values.astype(float)
-    if not np.isfinite(values).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-        raise ValueError(f"{name} has a non-finite value {values[bad]} at index {bad}")
-    return values
-
-
 def _time_series(signal, fs, axis):
     """Validate a signal: ``(x, fs_hz, units)`` with ``x`` a float array, time on the last axis."""
+    signal = as_quantity("signal", signal)   # a Brian2 trace, in SI units
     if isinstance(signal, (BinnedSpikeTrain, neo.AnalogSignal)) and axis is not None:
         raise ValueError(f"axis is for array signals only: {type(signal).__name__} input has a "
                          f"fixed time axis, so leave axis=None (got axis={axis!r})")
@@ -67,7 +56,7 @@ def _time_series(signal, fs, axis):
     fs_hz = hertz("fs", rate, allow_period=True)
     if fs is not None and not np.isclose(hertz("fs", fs, allow_period=True), fs_hz):
         raise ValueError(f"fs={fs} disagrees with the signal's own sampling rate {fs_hz:g} Hz")
-    data = _float_array(data, "signal")
+    data = float_array("signal", data)
     if data.ndim not in (1, 2, 3):
         raise ValueError(f"signal must have shape (time,), (time, node) or (batch, time, node); "
                          f"got shape {data.shape}")
@@ -81,14 +70,15 @@ def _time_series(signal, fs, axis):
     return np.moveaxis(data, axis, -1), fs_hz, units
 
 
-def _spectrum(freqs, psd, name="psd"):
-    """Validate a spectrum: ``(f, p, units, ndim)``, ``p`` 2-d (freq, node), ``ndim`` of ``psd``."""
-    f = _float_array(in_hz("freqs", freqs), "freqs")
+def validate_spectrum(freqs, psd, name="psd"):
+    """Validate a spectrum (for this module and :mod:`rrnsim.plots`): ``(f, p, units, ndim)``, ``p`` 2-d (freq, node), ``ndim`` of ``psd``."""
+    f = float_array("freqs", in_hz("freqs", freqs))
     if f.ndim != 1 or f.size < 2 or np.any(np.diff(f) <= 0):
         raise ValueError(f"freqs must be a 1-d increasing array of at least 2 frequencies (Hz); "
                          f"got shape {f.shape}")
+    psd = as_quantity(name, psd)
     units = psd.units if isinstance(psd, pq.Quantity) else pq.dimensionless
-    p = _float_array(psd, name)
+    p = float_array(name, psd)
     if p.ndim not in (1, 2) or p.shape[0] != f.size:
         raise ValueError(f"{name} must have shape ({f.size},) or ({f.size}, node) to match freqs; "
                          f"got shape {p.shape}")
@@ -224,7 +214,7 @@ def band_power(freqs, psd):
         Band name -> power per node, a ``pq.Quantity`` in psd units x Hz (e.g. mV**2), shape
         (node,) or scalar; NaN for a band the spectrum does not cover (e.g. above Nyquist).
     """
-    f, p, units, ndim = _spectrum(freqs, psd)
+    f, p, units, ndim = validate_spectrum(freqs, psd)
     powers = {}
     for name, (low, high) in BANDS.items():
         if f[0] <= low and high <= f[-1]:
@@ -261,7 +251,7 @@ def peak_frequency(freqs, psd, fmin=None, fmax=None):
     prominence_db : np.ndarray
         Prominence (dB), same shape.
     """
-    f, p, _, ndim = _spectrum(freqs, psd)
+    f, p, _, ndim = validate_spectrum(freqs, psd)
     candidates = np.flatnonzero(_in_range(f, fmin, fmax))
     peaks = candidates[np.argmax(p[candidates], axis=0)]
     with warnings.catch_warnings():  # scipy warns about prominence 0, which we document
@@ -338,8 +328,8 @@ def emergent_rhythms(freqs, psd_coupled, psd_uncoupled, threshold_db=3.0, fmin=N
         One per emergent peak, by node then frequency: ``node`` (index), ``frequency_hz``,
         ``excess_db`` (coupled over uncoupled at the peak), ``band`` (name, '' outside 1-200 Hz).
     """
-    f, coupled, units_c, _ = _spectrum(freqs, psd_coupled, "psd_coupled")
-    _, uncoupled, units_u, _ = _spectrum(freqs, psd_uncoupled, "psd_uncoupled")
+    f, coupled, units_c, _ = validate_spectrum(freqs, psd_coupled, "psd_coupled")
+    _, uncoupled, units_u, _ = validate_spectrum(freqs, psd_uncoupled, "psd_uncoupled")
     if (coupled.shape, units_c.dimensionality) != (uncoupled.shape, units_u.dimensionality):
         raise ValueError(f"psd_coupled and psd_uncoupled must match in shape and units; got "
                          f"{coupled.shape} {units_c.dimensionality} and {uncoupled.shape} "

@@ -7,7 +7,7 @@ from brian2 import Quantity as Brian2Quantity, get_unit
 
 __all__ = ["as_input", "count", "number", "positive", "fraction", "n_bins", "modulation_frequency", "frequency_range",
            "in_unit", "in_hz", "hertz", "as_quantity",
-           "numeric_array", "flag"]
+           "float_array", "flag"]
 
 _SI_BASE_UNITS = {"m": pq.m, "kg": pq.kg, "s": pq.s, "A": pq.A, "K": pq.K, "mol": pq.mol, "cd": pq.cd}
 
@@ -23,16 +23,21 @@ def as_quantity(name, value):
         for symbol, base in _SI_BASE_UNITS.items():
             unit = unit * base ** value.dim.get_dimension(symbol)
         return np.asarray(value) * unit
-    if isinstance(value, (list, tuple)) and any(isinstance(v, (pq.Quantity, Brian2Quantity))
-                                                for v in value):
+    if isinstance(value, (list, tuple)):     # nested lists too
         items = [as_quantity(name, v) for v in value]
+        if not any(isinstance(v, pq.Quantity) for v in items):
+            return value
         if not all(isinstance(v, pq.Quantity) for v in items):
             raise TypeError(f"{name} mixes plain numbers and quantities: {value!r}")
         units = items[0].units
         try:
-            return np.array([v.rescale(units).magnitude for v in items]) * units
+            magnitudes = [v.rescale(units).magnitude for v in items]
         except ValueError:
             raise ValueError(f"{name} mixes units of different dimensions: {value!r}") from None
+        try:
+            return np.array(magnitudes) * units
+        except ValueError:
+            raise ValueError(f"{name} is ragged: its rows differ in length") from None
     return value
 
 
@@ -82,19 +87,27 @@ def _is_plain(value):
 
 
 def _described(value):
-    """How an error names a quantity: the value itself when scalar, else its units."""
+    """How an error names a quantity (a list of them too): the value itself when scalar, else its
+    units."""
+    if isinstance(value, (list, tuple)):
+        value = as_quantity("value", value)
     if np.size(value) == 1:
         return str(value)
     units = get_unit(value.dim) if isinstance(value, Brian2Quantity) else value.dimensionality
     return f"units {units}"
 
 
-def numeric_array(name, value):
-    """``value`` as a float array; strings, bools and other non-numbers are an error naming it."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be numbers, got {value!r}")
-    return array.astype(float)
+def float_array(name, values, finite=True):
+    """``values`` (a quantity's magnitudes) as a float array; non-numbers, and with ``finite`` NaN
+    or inf, are an error naming them."""
+    values = np.asarray(values.magnitude if isinstance(values, pq.Quantity) else values)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}")
+    values = values.astype(float)
+    if finite and not np.isfinite(values).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{name} has a non-finite value {values[bad]} at index {bad}")
+    return values
 
 
 def in_unit(name, value, unit):

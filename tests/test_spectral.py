@@ -3,6 +3,7 @@ spectrum, and bad inputs. All data are made here; run with ``pytest -s`` to see 
 
 import re
 
+import brian2 as b2
 import neo
 import numpy as np
 import pytest
@@ -388,3 +389,15 @@ def test_population_rates_refuse_trials_over_different_times():
 def test_population_rates_bad_bin_size_is_named(bin_size, error, match):
     with pytest.raises(error, match=match):
         spectral.population_rates(two_trials(), bin_size=bin_size)
+
+
+def test_brian2_signals_and_spectra_keep_their_units():
+    """A Brian2 trace holds SI values (mV as 0.001 V): read bare, its power would be 1e-6 too small."""
+    x = np.random.default_rng(0).normal(size=2000)
+    freqs, psd = spectral.power_spectrum(x * b2.mV, fs=FS)
+    reference_freqs, reference = spectral.power_spectrum(x * pq.mV, fs=FS)
+    np.testing.assert_allclose(psd.rescale(pq.mV ** 2 / pq.Hz).magnitude, reference.magnitude)
+    bands = spectral.band_power(reference_freqs.magnitude, reference.magnitude * b2.mV ** 2 / b2.Hz)
+    expected = spectral.band_power(reference_freqs, reference)
+    assert np.isclose(float(bands["alpha"].rescale(pq.mV ** 2).magnitude),
+                      float(expected["alpha"].rescale(pq.mV ** 2).magnitude))
