@@ -240,9 +240,10 @@ REFERENCE_SPIKE_TASK = {"reference RRN, golden": 0.607, "reference RRN, linear":
 _TASKS = ("smnist", "spikes")
 
 
-def load_task(task, split, data=None, trials=None, seed=None):
-    """(X, y, class names) of a task's split: ``smnist`` reads MNIST IDX files from ``data``;
-    ``spikes`` generates the paper's spike task (``trials`` trains, ``seed``)."""
+def load_task(task, split, data=None, trials=None, seed=None, fs=1000.0):
+    """(X, y, class names) of a task's split: ``smnist`` reads
+    MNIST IDX files from ``data``; ``spikes`` generates the paper's spike task (``trials`` trains,
+    ``seed``) at ``fs`` Hz, or reads ``data``, a trials file written by ``rrnsim generate``."""
     from .data import load_mnist, spike_task
     if task == "smnist":
         if data is None:
@@ -251,13 +252,48 @@ def load_task(task, split, data=None, trials=None, seed=None):
         if trials is not None:
             X, y = X[:trials], y[:trials]
         return X, y, [str(d) for d in range(10)]
+    if task == "spikes" and data is not None:
+        X, y, names = _read_trials(data, fs)
+        if trials is not None:
+            X, y = X[:trials], y[:trials]
+        return X, y, names
     if task == "spikes":
         # train and test draw from separate streams, so no seed makes them share trains
         stream = np.random.default_rng([0 if seed is None else seed, split == "test"])
         generated = spike_task((1000 if split == "train" else 10000) if trials is None else trials,
-                               seed=stream)
+                               seed=stream, fs=fs)
         return generated.X, generated.y, ["constant", "modulated"]
     raise ValueError(f"unknown task {task!r}; known: {', '.join(_TASKS)}")
+
+
+def _read_trials(path, fs):
+    """(X, y, class names) of a trials file written by ``rrnsim generate`` (binned
+    ``.npz`` or NIX), whose sampling rate must be the model's ``fs`` (Hz)."""
+    from .data import bin_block, load_nix
+    from .io import load_arrays
+    path = Path(path)
+    file_format = _trials_format(path)
+    if not path.is_file():
+        raise ValueError(f"--data {str(path)!r}: no such file (for --task spikes, a trials file "
+                         "written by rrnsim generate)")
+    if file_format is None:
+        raise ValueError(f"--data {str(path)!r} is not a trials file (.nix, .h5 or .npz written by "
+                         "rrnsim generate)")
+    if file_format == "npz":
+        arrays, meta = load_arrays(path)
+        if "X" not in arrays or "y" not in arrays or arrays["X"].ndim != 2:
+            raise ValueError(f"{str(path)!r} has no binned trials X (trials, time) and labels y "
+                             "(rrnsim generate --out FILE.npz)")
+        X, y, file_fs, names = arrays["X"], arrays["y"], meta.get("fs_hz"), meta.get("class_names")
+    else:
+        block = load_nix(path)
+        X, y = bin_block(block)
+        file_fs, names = block.annotations.get("fs"), block.annotations.get("class_names")
+    if file_fs is not None and not np.isclose(float(file_fs), fs):
+        raise ValueError(f"{str(path)!r} is sampled at {float(file_fs):g} Hz but the model runs "
+                         f"at {fs:g} Hz")
+    names = list(names) if names else [str(c) for c in range(int(np.max(y)) + 1)]
+    return X, y, names
 
 
 def _check_writable(path):
@@ -272,7 +308,7 @@ def train(model="golden", task="spikes", data=None, out="model.npz", trials=None
           verbose=True, **classifier_options):
     """Fit an RRNClassifier on a task's training split and save it; returns the classifier."""
     _check_writable(out)
-    X, y, _ = load_task(task, "train", data, trials, seed)
+    X, y, _ = load_task(task, "train", data, trials, seed, fs=load_spec(model).fs_hz)
     if task == "smnist" and classifier_options.get("validation_fraction") is None:
         classifier_options["validation_fraction"] = 5000 / 60000  # the 55,000/5,000 split
     options = {k: v for k, v in classifier_options.items() if v is not None}
@@ -296,9 +332,9 @@ def _figure_folder(model_path):
 def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=None):
     """Accuracy of a saved model on a task's test split; writes the confusion matrix and the
     class response profile figures. Returns (accuracy, the Bayes-optimal observer's accuracy on
-    the same samples for ``spikes`` else None, written paths)."""
+    the same samples for the generated spike task else None, written paths)."""
     clf = RRNClassifier.load(model_path)
-    X, y, names = load_task(task, "test", data, trials, seed)
+    X, y, names = load_task(task, "test", data, trials, seed, fs=clf.network_.fs)
     unknown = sorted(set(np.unique(y).tolist()) - set(clf.classes_.tolist()))
     if unknown:
         raise ValueError(f"the {task} test set has labels {unknown} that the model "
@@ -329,7 +365,8 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
                         title=f"class response profile ({Path(model_path).name})",
                         resonance=resonance_profiles).savefig(written[1], dpi=120)
     print(f"accuracy on {len(y)} {task} test samples: {accuracy:.4f}")
-    ideal = IdealObserver.paper_task().score(X, y) if task == "spikes" else None
+    generated = task == "spikes" and data is None   # the paper's task, whose observer is known
+    ideal = IdealObserver.paper_task(fs=clf.network_.fs).score(X, y) if generated else None
     return accuracy, ideal, written
 
 
@@ -534,9 +571,11 @@ def build_parser():
     p.add_argument("--task", choices=_TASKS, default="spikes",
                    help="smnist: sequential MNIST from --data; spikes: the paper's spike task "
                         "(default: %(default)s)")
-    p.add_argument("--data", help="folder of the MNIST IDX files (for --task smnist)")
+    p.add_argument("--data", help="smnist: folder of the MNIST IDX files; spikes: a trials file "
+                                  "written by rrnsim generate (.nix or .npz; default: generate "
+                                  "the paper's task)")
     p.add_argument("--trials", type=_COUNT,
-                   help="training samples (default: spikes 1000; smnist all)")
+                   help="training samples (default: spikes 1000 or the whole file; smnist all)")
     p.add_argument("--out", default="model.npz", help="model file to write (default: %(default)s)")
     p.add_argument("--features", choices=FEATURES, default=_FIT["features"],
                    help="readout features: power is the paper's; phase adds window means of the "
@@ -585,9 +624,12 @@ def build_parser():
                                         "confusion matrix and class response profile (PNG).")
     p.add_argument("model_file", help="a model .npz written by rrnsim train")
     p.add_argument("--task", choices=_TASKS, default="spikes", help="task (default: %(default)s)")
-    p.add_argument("--data", help="folder of the MNIST IDX files (for --task smnist)")
+    p.add_argument("--data", help="smnist: folder of the MNIST IDX files; spikes: a trials file "
+                                  "written by rrnsim generate (.nix or .npz; default: generate "
+                                  "the paper's task)")
     p.add_argument("--trials", type=_COUNT,
-                   help="test samples (default: spikes 10000 generated; smnist all)")
+                   help="test samples (default: spikes 10000 generated or the whole file; smnist "
+                        "all)")
     p.add_argument("--seed", type=_NATURAL, default=0,
                    help="seed of the generated spike test set; test trains never repeat training "
                         "trains (default: %(default)s)")

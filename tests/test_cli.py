@@ -116,6 +116,43 @@ def test_train_then_evaluate_spike_task(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "m" / "class_profile.png").exists()
 
 
+def test_train_and_evaluate_on_trials_files_that_generate_writes(tmp_path, capsys):
+    """--data for the spike task reads generate's trials (binned .npz, or NIX); the trials must
+    be sampled at the model's rate."""
+    from rrnsim.io import save_arrays
+    train, test = spike_task(120, seed=1), spike_task(60, seed=2)
+    for name, data in (("train.npz", train), ("test.npz", test)):
+        save_arrays(tmp_path / name, {"X": data.X, "y": data.y},
+                    {"task": "paper", "fs_hz": 1000.0, "class_names": ["constant", "modulated"]})
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", str(tmp_path / "train.npz"), "--model", "e", "--epochs", "1",
+                 "--out", str(model), "--quiet"]) == 0
+    assert "on 120 spikes samples" in capsys.readouterr().out
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "test.npz")]) == 0
+    out = capsys.readouterr().out
+    accuracy = RRNClassifier.load(model).score(test.X, test.y)
+    assert f"accuracy on 60 spikes test samples: {accuracy:.4f}" in out.splitlines()
+    assert "Bayes-optimal" not in out   # the observer is only known for the generated task
+    spec = tmp_path / "f500.toml"
+    spec.write_text('name = "f500"\nfs_hz = 500.0\n[frequencies]\nlayout = "e"\n')
+    assert main(["train", "--data", str(tmp_path / "train.npz"), "--model", str(spec),
+                 "--epochs", "1", "--out", str(tmp_path / "m5.npz"), "--quiet"]) == 2
+    assert (f"'{tmp_path / 'train.npz'}' is sampled at 1000 Hz but the model runs at 500 Hz"
+            in capsys.readouterr().err)
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "none.npz")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_the_generated_spike_task_is_sampled_at_the_models_rate(tmp_path):
+    spec = tmp_path / "f500.toml"
+    spec.write_text('name = "f500"\nfs_hz = 500.0\n[frequencies]\nlayout = "e"\n')
+    X, _, _ = cli.load_task("spikes", "train", trials=10, seed=0, fs=500.0)
+    assert X.shape == (10, 50)      # 100 ms at 500 Hz
+    assert main(["train", "--model", str(spec), "--trials", "40", "--epochs", "1",
+                 "--out", str(tmp_path / "m.npz"), "--quiet"]) == 0
+    assert RRNClassifier.load(tmp_path / "m.npz").network_.fs == 500.0
+
+
 def test_generate_nix_and_spectrum_json(tmp_path, capsys):
     path = tmp_path / "trials.nix"
     assert main(["generate", "--task", "paper", "--trials", "6", "--seed", "3", "--out",
@@ -392,9 +429,9 @@ def test_demo_tests_on_its_seed_and_scores_the_observer_once(tmp_path, capsys, m
     score = cli.IdealObserver.score
     loaded, scored = [], []
 
-    def small_task(task, split, data=None, trials=None, seed=None):
+    def small_task(task, split, data=None, trials=None, seed=None, fs=1000.0):
         loaded.append((split, seed))
-        return load_task(task, split, data, 100, seed)
+        return load_task(task, split, data, 100, seed, fs)
 
     def counted_score(self, X, y):
         scored.append(len(y))
