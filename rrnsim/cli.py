@@ -78,6 +78,10 @@ def _load_input(path):
         if "X" not in data.files:
             raise ValueError(f"input file {str(path)!r} has no array 'X' (has {data.files})")
         data = data["X"]
+    if data.ndim == 3 and data.shape[1] < data.shape[2]:
+        raise ValueError(f"input file {str(path)!r} has shape {data.shape}: {data.shape[1]} time "
+                         f"samples of {data.shape[2]} channels; the layout is (batch, time, "
+                         "channels), so it may be transposed")
     return data
 
 
@@ -112,8 +116,12 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
     print(f"simulated {model} ({net.n_nodes} nodes, coupling {net.coupling}) with the {engine} "
           f"engine: {result.x.shape[0]} sample(s) x {result.x.shape[1] / net.fs:g} s in "
           f"{seconds:.1f} s")
+    coarsest = net.fs / result.x.shape[1]   # one Welch segment over the whole run
+    if resolution < coarsest:
+        print(f"--resolution {resolution:g} Hz is finer than a {result.x.shape[1] / net.fs:g} s "
+              f"run resolves: using {coarsest:g} Hz")
     freqs, psd = spectral.power_spectrum(result.x, fs=net.fs,
-                                         frequency_resolution=max(resolution, net.fs / result.x.shape[1]))
+                                         frequency_resolution=max(resolution, coarsest))
     out = Path(out)
     written = [save_arrays(out / "states.npz",
                            {"x": result.x, "t": result.t, "u": np.asarray(X, dtype=float),
@@ -512,8 +520,10 @@ def _cmd_spectrum(args):
         print(json.dumps({"peak_hz": summary["peak_hz"], "band": summary["band"],
                           "band_power": powers}, allow_nan=False))
         return
+    coarser = (f"; --resolution {args.resolution:g} Hz is finer than the trials resolve"
+               if summary["resolution_hz"] > args.resolution else "")
     print(f"spectrum of the {summary['source']} (Elephant Welch, {summary['resolution_hz']:g} Hz "
-          "resolution)")
+          f"resolution{coarser})")
     print(f"dominant peak: {summary['peak_hz']:.2f} Hz ({summary['band'] or 'outside the bands'}), "
           f"prominence {summary['prominence_db']:.1f} dB")
     print(f"{'band':>11} {'power':>12}")
@@ -549,7 +559,8 @@ def build_parser():
     p.add_argument("--batch", type=_COUNT, default=1,
                    help="independent noise samples (default: %(default)s)")
     p.add_argument("--input", help="input array instead of noise: .npy, or .npz with 'X'; "
-                                   "shape (batch, time[, channels]) at the model's fs "
+                                   "shape (batch, time[, channels]) at the model's fs; every "
+                                   "node gets the sum of the channels (W_in is ones) "
                                    "(default: white noise)")
     p.add_argument("--input-std", type=_NON_NEGATIVE, default=1.0,
                    help="noise standard deviation (default: %(default)s)")
@@ -559,7 +570,8 @@ def build_parser():
     p.add_argument("--seed", type=_NATURAL, default=0,
                    help="seed of noise and weights (default: %(default)s)")
     p.add_argument("--resolution", type=_HERTZ, default=0.5,
-                   help="Welch resolution in Hz (default: %(default)s)")
+                   help="Welch resolution in Hz; a finer one than 1/duration is raised to that, "
+                        "and the output says so (default: %(default)s)")
     p.add_argument("--out", default="out/simulate", help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
@@ -664,7 +676,8 @@ def build_parser():
                                         "trials; writes a PSD figure.")
     p.add_argument("file", help="states .npz (simulate), trials .nix, .h5 or .npz (generate)")
     p.add_argument("--resolution", type=_HERTZ, default=2.0,
-                   help="frequency resolution, Hz, at least 1/duration (default: %(default)s)")
+                   help="frequency resolution, Hz; a finer one than 1/duration is raised to "
+                        "that, and the output says so (default: %(default)s)")
     p.add_argument("--json", action="store_true",
                    help='print {"peak_hz", "band", "band_power": {band: value}} only')
     p.add_argument("--out", help="figure path; .png is added if it has no extension (default: "

@@ -291,6 +291,20 @@ def test_simulate_refuses_before_simulating(flags, message, tmp_path, capsys, mo
     assert (tmp_path / "taken").read_text() == "kept"
 
 
+def test_simulate_refuses_an_input_that_looks_transposed_and_says_when_it_coarsens(tmp_path,
+                                                                                   capsys):
+    path = tmp_path / "u.npy"
+    np.save(path, np.zeros((1, 2, 500)))
+    assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
+                 str(tmp_path / "out"), "--quiet"]) == 2
+    assert (f"input file '{path}' has shape (1, 2, 500): 2 time samples of 500 channels"
+            in capsys.readouterr().err)
+    assert main(["simulate", "--engine", "discrete", "--duration", "1", "--resolution", "0.1",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert ("--resolution 0.1 Hz is finer than a 1 s run resolves: using 1 Hz"
+            in capsys.readouterr().out)
+
+
 def test_spectrum_out_folder_gets_the_figure_inside(tmp_path, capsys):
     assert main(["simulate", "--engine", "discrete", "--duration", "1", "--out",
                  str(tmp_path / "sim"), "--quiet"]) == 0
