@@ -13,6 +13,7 @@ import functools
 import inspect
 import json
 import os
+import warnings
 from types import MappingProxyType
 
 import numpy as np
@@ -566,11 +567,23 @@ class RRNClassifier:
         if meta.get("format") != "rrnsim.RRNClassifier":
             raise ValueError(f"{str(path)!r} is not an rrnsim RRNClassifier file "
                              f"(format {meta.get('format')!r})")
-        unknown = sorted(set(meta.get("params") or {}) - set(cls._param_names()))
+        written_by = f"{str(path)!r} was written by rrnsim {meta.get('version')}"
+        if not isinstance(meta.get("params"), dict):
+            raise ValueError(f"{str(path)!r} is an incomplete or corrupt RRNClassifier file: no "
+                             "settings ('params') in its metadata")
+        unknown = sorted(set(meta["params"]) - set(cls._param_names()))
         if unknown:
-            raise ValueError(f"{str(path)!r} was written by rrnsim {meta.get('version')} with "
-                             f"settings this rrnsim ({__version__}) does not know: "
-                             f"{', '.join(unknown)}")
+            raise ValueError(f"{written_by} with settings this rrnsim ({__version__}) does not "
+                             f"know: {', '.join(unknown)}")
+        if _version_tuple(meta.get("version")) > _version_tuple(__version__):
+            warnings.warn(f"{written_by}, newer than this rrnsim ({__version__}); it loads if "
+                          "its format is unchanged", stacklevel=2)
+        try:
+            candidate = cls(**meta["params"])
+            candidate._check_settings()
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{written_by} with settings this rrnsim ({__version__}) refuses: "
+                             f"{err}") from None
         try:
             # files from before recurrent_lr_scale trained W_res at the full learning rate, and
             # those from before readout_alpha without a prior
@@ -586,9 +599,11 @@ class RRNClassifier:
             clf.history_ = meta["history"]
             expected = {"w_res", "w_in", "node_f", "node_beta", "bn_scale", "bn_shift",
                         "readout_weight", "readout_bias"}
-            if set(clf.params_) != expected or set(clf.bn_state_) != {
-                    "running_mean", "running_var", "initialised"}:
-                raise KeyError("parameter arrays")
+            missing = sorted({f"param_{k}" for k in expected - set(clf.params_)}
+                             | {f"bn_{k}" for k in {"running_mean", "running_var", "initialised"}
+                                - set(clf.bn_state_)})
+            if missing:
+                raise KeyError(f"missing arrays {', '.join(missing)}")
             arrays_by_name = {**clf.params_, **clf.bn_state_}
             for name, shape in clf._param_shapes(len(clf.classes_)).items():
                 if arrays_by_name[name].shape != shape:
@@ -598,6 +613,14 @@ class RRNClassifier:
             raise ValueError(f"{str(path)!r} is an incomplete or corrupt RRNClassifier file: "
                              f"{err}") from None
         return clf
+
+
+def _version_tuple(version):
+    """(major, minor, patch) of a version string like '0.1.0'; (0,) if it does not parse."""
+    try:
+        return tuple(int(part) for part in str(version).split(".")[:3])
+    except ValueError:
+        return (0,)
 
 
 def _one_standard_error_epoch(history):

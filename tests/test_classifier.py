@@ -353,6 +353,19 @@ def test_model_files_from_a_newer_rrnsim_or_with_inconsistent_arrays_are_named(t
     rrnsim.io.save_arrays(tmp_path / "newer.npz", arrays, newer)
     with pytest.raises(ValueError, match="rrnsim 99.0 .*does not know: new_option"):
         RRNClassifier.load(tmp_path / "newer.npz")
+    rrnsim.io.save_arrays(tmp_path / "newer.npz", arrays, dict(metadata, version="99.0"))
+    with pytest.warns(UserWarning, match=r"rrnsim 99.0, newer than this rrnsim \(0"):
+        RRNClassifier.load(tmp_path / "newer.npz")
+    unknown_value = dict(metadata, version="99.0",
+                         params={**metadata["params"], "features": "spectrogram"})
+    rrnsim.io.save_arrays(tmp_path / "newer.npz", arrays, unknown_value)
+    with pytest.raises(ValueError, match="rrnsim 99.0 with settings this rrnsim .* refuses: "
+                                         "features must be one of .*got 'spectrogram'"):
+        RRNClassifier.load(tmp_path / "newer.npz")
+    partial = {k: v for k, v in arrays.items() if k != "param_readout_bias"}
+    rrnsim.io.save_arrays(tmp_path / "partial.npz", partial, metadata)
+    with pytest.raises(ValueError, match="partial.npz.*missing arrays param_readout_bias"):
+        RRNClassifier.load(tmp_path / "partial.npz")
     rrnsim.io.save_arrays(tmp_path / "classes.npz", {**arrays, "classes": np.arange(3)},
                           metadata)
     with pytest.raises(ValueError, match=r"classes.npz.*'readout_weight' has shape \(2, 2, "):
