@@ -2,6 +2,7 @@
 import re
 
 import brian2 as b2
+from brian2.devices import reinit_devices, reset_device
 import numpy as np
 import pytest
 import quantities as pq
@@ -170,6 +171,21 @@ def test_spike_sources_need_integer_sample_indices(golden):
     source = b2.SpikeGeneratorGroup(2, [0], [1] * b2.ms)
     with pytest.raises(ValueError, match="integer indices, got dtype float64"):
         engine.connect_spikes(source, sample=[0.0, 1.7])
+    with pytest.raises(ValueError, match=re.escape(
+            "sample and channel must be one value or one per neuron of the source (3), got "
+            "shapes (2,) and ()")):
+        engine.connect_spikes(b2.SpikeGeneratorGroup(3, [0], [1] * b2.ms), sample=[0, 1])
+
+
+def test_a_standalone_device_is_refused_when_the_engine_is_built(golden):
+    b2.set_device("cpp_standalone", build_on_run=False)
+    try:
+        with pytest.raises(RuntimeError, match="runtime device; the current device is "
+                                               "CPPStandaloneDevice"):
+            BrianRRN(golden, n_samples=1, n_steps=10)
+    finally:
+        reset_device()
+        reinit_devices()
 
 
 def test_brian_objects_are_exposed_and_extendable(golden):
@@ -200,7 +216,9 @@ def test_two_engines_share_one_network(golden):
 
 def test_states_before_a_full_run_is_an_error(golden):
     engine = BrianRRN(golden, 1, 20, inputs=np.ones((1, 20)))
-    with pytest.raises(RuntimeError, match="run it for n_steps/fs"):
+    with pytest.raises(RuntimeError, match="run it for n_steps/fs, with run.. or a brian2.Network "
+                                           "holding network.objects .Brian2's magic run.. does "
+                                           "not see the engine's objects."):
         engine.states()
 
 

@@ -19,6 +19,7 @@ otherwise spikes are summed into the next sample time's input ``u[n]``, as the g
 spikes in ``((n-1)/fs, n/fs]`` count in ``u[n]``, which is what :func:`bin_spike_times` does.
 """
 import brian2 as b2
+from brian2.devices.device import RuntimeDevice
 import numpy as np
 import quantities as pq
 
@@ -79,10 +80,17 @@ class BrianRRN:
     oscillators : brian2.NeuronGroup — all oscillators, index ``sample*K + node``
     coupling_synapses : brian2.Synapses or None — ``W_res`` within each sample
     monitor : brian2.StateMonitor — ``x`` at every sample time
-    network : brian2.Network — add your own groups and monitors to it
+    network : brian2.Network — add your own groups and monitors to it (Brian2's magic
+        ``run()`` does not see these objects: run :attr:`network` or a Network holding them)
+
+    Brian2's runtime device only: a standalone device (``cpp_standalone``) is refused, because
+    the engine reads its monitor and tables between and after runs.
     """
 
     def __init__(self, net, n_samples, n_steps, inputs=None, substeps=20):
+        if not isinstance(b2.get_device(), RuntimeDevice):   # standalone: see the class doc
+            raise RuntimeError(f"BrianRRN runs on Brian2's runtime device; the current device is "
+                               f"{type(b2.get_device()).__name__} (set_device('runtime'))")
         substeps = count("substeps", substeps)    # whole: kicks land on integration steps
         self.net, self.n_samples, self.n_steps = (net, count("n_samples", n_samples),
                                                   count("n_steps", n_steps))
@@ -162,8 +170,13 @@ class BrianRRN:
         sample = np.asarray(sample)
         if sample.dtype.kind not in "iu":
             raise ValueError(f"sample must hold integer indices, got dtype {sample.dtype}")
-        sample = np.broadcast_to(sample, (len(source),))
-        channel = np.broadcast_to(np.asarray(channel, dtype=int), (len(source),))
+        try:
+            sample = np.broadcast_to(sample, (len(source),))
+            channel = np.broadcast_to(np.asarray(channel, dtype=int), (len(source),))
+        except ValueError:
+            raise ValueError(f"sample and channel must be one value or one per neuron of the "
+                             f"source ({len(source)}), got shapes {np.shape(sample)} and "
+                             f"{np.shape(channel)}") from None
         if sample.min() < 0 or sample.max() >= self.n_samples:
             raise ValueError(f"sample indices must be in [0, {self.n_samples}), got "
                              f"{sample.min()}..{sample.max()}")
@@ -202,7 +215,9 @@ class BrianRRN:
         recorded = np.asarray(self.monitor.x)  # (oscillator, time): x at 0, 1/fs, ...
         if recorded.shape[1] < self.n_steps:
             raise RuntimeError(f"the network has run {recorded.shape[1]} of the {self.n_steps} "
-                               f"sample times: run it for n_steps/fs")
+                               f"sample times: run it for n_steps/fs, with run() or a "
+                               f"brian2.Network holding network.objects (Brian2's magic "
+                               f"run() does not see the engine's objects)")
         if recorded.shape[1] > self.n_steps:    # run on (with other engines): x at n_steps/fs
             states = recorded[:, 1:self.n_steps + 1]  # was recorded before the next kick
         else:   # the run stopped at n_steps/fs: the last state is the group's current x
