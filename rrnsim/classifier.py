@@ -138,9 +138,10 @@ class RRNClassifier:
 
     def __sklearn_tags__(self):
         """scikit-learn's estimator tags (asked for by its model selection; sklearn >= 1.6)."""
-        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags, TransformerTags
         return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags(), input_tags=InputTags(three_d_array=True))
+                    classifier_tags=ClassifierTags(), input_tags=InputTags(three_d_array=True),
+                    transformer_tags=TransformerTags(preserves_dtype=["float64"]))
 
     def __init__(self, spec="golden", features="resonance", windows=2, components=None,
                  products=None, refit_alpha=None,
@@ -511,6 +512,10 @@ class RRNClassifier:
         X = as_input(X, self.n_channels_)
         return self._summaries_to_features(self.network_.summaries(
             X, self._n_windows, self._products_band, self._resonance))
+
+    def fit_transform(self, X, y):
+        """:meth:`fit`, then :meth:`transform` of the same ``X``: (samples, D) float64."""
+        return self.fit(X, y).transform(X)
 
     def _logits(self, X):
         """Class scores (samples, classes)."""

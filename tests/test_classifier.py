@@ -277,6 +277,16 @@ def test_decision_function_follows_scikit_learn_for_two_and_more_classes():
     assert three.decision_function(X).shape == (60, 3)
 
 
+def test_scikit_learn_sees_a_classifier_that_also_transforms():
+    """Its tags say classifier and transformer (check_estimator refused it before running any
+    check); fit_transform is fit then transform."""
+    X, y = rhythm_task(n=40)
+    tags = small().__sklearn_tags__()
+    assert tags.estimator_type == "classifier" and tags.transformer_tags.preserves_dtype == ["float64"]
+    features = small(epochs=1).fit_transform(X, y)
+    np.testing.assert_array_equal(features, small(epochs=1).fit(X, y).transform(X))
+
+
 def test_works_with_scikit_learn_model_selection():
     X, y = rhythm_task(n=60)
     labels = np.array(["slow", "fast"])[y]
