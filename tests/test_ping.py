@@ -175,6 +175,11 @@ DT = PING_DEFAULTS["dt"]     # Brian2 writes it as "100. us"
                      f"time steps dt = {DT}, got 3.33333 steps"),
     ({"seed": -3}, "seed must be in [0, 2**63) (it is stored as an annotation), got -3"),
     ({"params": {"g_ie": -1.0}}, "g_ie must be non-negative, got -1.0"),
+    # seconds given where plain numbers mean ms: the integration would blow up silently
+    ({"tau_inh_decay": 0.008}, f"tau_inh_decay = {0.008 * b2.ms} is shorter than the time step "
+                               f"dt = {DT} (plain numbers are in ms)"),
+    ({"params": {"tau_m_exc": 0.01}}, f"tau_m_exc = {0.01 * b2.ms} is shorter than the time step "
+                                      f"dt = {DT} (plain numbers are in ms)"),
     ({"params": {"no_such": 1.0}},
      f"unknown PING parameter 'no_such'; known: {', '.join(PING_DEFAULTS)}"),
 ])

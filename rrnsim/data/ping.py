@@ -253,6 +253,11 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
         raise ValueError(f"p_connect must be a probability in [0, 1], got {p['p_connect']}")
     if not p["V_reset"] < p["V_th"]:
         raise ValueError(f"V_reset {p['V_reset']} must lie below V_th {p['V_th']}")
+    taus = {name: value for name, value in p.items() if name.startswith("tau_")}
+    for name, tau in {**taus, "tau_inh_decay": tau_inh_decay}.items():
+        if tau < p["dt"]:   # the integration would blow up (NaN) with no error of its own
+            raise ValueError(f"{name} = {tau} is shorter than the time step dt = {p['dt']} (plain "
+                             "numbers are in ms)")
     steps_per_bin = 1.0 / (fs * float(p["dt"] / b2.second))
     if abs(steps_per_bin - round(steps_per_bin)) > 1e-6 * steps_per_bin:
         raise ValueError(f"the rate bin 1/fs = {1 / fs:g} s (fs={fs:g} Hz) must be a whole number "
