@@ -3,12 +3,8 @@ autocorrelation of its population rate.
 
     python examples/ping_gamma.py
 """
-import warnings
-
 from rrnsim import spectral
 from rrnsim.data import autocorrelation_frequency, ping_network
-
-warnings.filterwarnings("ignore", category=DeprecationWarning)  # pyparsing renames inside Brian2
 
 for tau in (5.0, 10.0):  # inhibitory decay time (ms): slower inhibition, slower rhythm
     block = ping_network(duration=1.0, tau_inh_decay=tau, seed=1)

@@ -369,8 +369,9 @@ def test_model_files_from_a_newer_rrnsim_or_with_inconsistent_arrays_are_named(t
     unknown_value = dict(metadata, version="99.0",
                          params={**metadata["params"], "features": "spectrogram"})
     rrnsim.io.save_arrays(tmp_path / "newer.npz", arrays, unknown_value)
-    with pytest.raises(ValueError, match="rrnsim 99.0 with settings this rrnsim .* refuses: "
-                                         "features must be one of .*got 'spectrogram'"):
+    with pytest.warns(UserWarning, match="newer"), pytest.raises(
+            ValueError, match="rrnsim 99.0 with settings this rrnsim .* refuses: features must be "
+                              "one of .*got 'spectrogram'"):
         RRNClassifier.load(tmp_path / "newer.npz")
     partial = {k: v for k, v in arrays.items() if k != "param_readout_bias"}
     rrnsim.io.save_arrays(tmp_path / "partial.npz", partial, metadata)
