@@ -28,6 +28,11 @@ class RunResult:
         """Time (s) of each state sample, shape (time,): ``(n+1)/fs``."""
         return np.arange(1, self.x.shape[1] + 1) / self.fs
 
+    def __repr__(self):
+        batch, time, nodes = self.x.shape
+        return (f"RunResult({batch} sample(s) x {time / self.fs:g} s x {nodes} nodes at "
+                f"{self.fs:g} Hz, {self.engine} engine)")
+
 
 class RRN:
     """A resonant recurrent network of damped oscillator nodes.
@@ -196,6 +201,9 @@ class RRN:
             states = np.concatenate([out["states"] for out in self._blocks(X, record=True)])
         elif engine == "brian2":
             from .engines.brian import BrianRRN
+            if "duration" in engine_options:
+                raise TypeError("the Brian2 engine runs for the input's length, X.shape[1]/fs; "
+                                "give no duration")
             X = as_input(X, self.w_in.shape[1])
             substeps = engine_options.pop("substeps", 20)
             states = BrianRRN(self, X.shape[0], X.shape[1], inputs=X,

@@ -11,7 +11,8 @@
     population_rates
 
 Inputs are a ``neo.AnalogSignal`` (time, channel), an
-``elephant.conversion.BinnedSpikeTrain`` (its sampling rate is 1/bin size), or a ``pq.Quantity``
+``elephant.conversion.BinnedSpikeTrain`` (its sampling rate is 1/bin size), a
+:class:`rrnsim.RunResult` (node states and their sampling rate), or a ``pq.Quantity``
 or plain array with an explicit sampling rate ``fs`` (Hz). Arrays follow rrnsim's conventions:
 node states are (time,), (time, node) or (batch, time, node). Spectra come back with frequency on
 axis 0, frequencies in ``pq.Hz`` and PSDs in (signal unit)**2/Hz (plain arrays count as
@@ -41,6 +42,11 @@ METHODS = ("welch", "multitaper")
 def _time_series(signal, fs, axis):
     """Validate a signal: ``(x, fs_hz, units)`` with ``x`` a float array, time on the last axis."""
     signal = as_quantity("signal", signal)   # a Brian2 trace, in SI units
+    from .network import RunResult
+    if isinstance(signal, RunResult):   # node states with their own sampling rate
+        if fs is not None and not np.isclose(hertz("fs", fs), signal.fs):
+            raise ValueError(f"fs={fs} disagrees with the run's own sampling rate {signal.fs:g} Hz")
+        signal, fs = signal.x, signal.fs
     if isinstance(signal, (BinnedSpikeTrain, neo.AnalogSignal)) and axis is not None:
         raise ValueError(f"axis is for array signals only: {type(signal).__name__} input has a "
                          f"fixed time axis, so leave axis=None (got axis={axis!r})")
@@ -137,8 +143,9 @@ def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n
 
     Parameters
     ----------
-    signal : neo.AnalogSignal, BinnedSpikeTrain, pq.Quantity or np.ndarray
-        Shape (time,), (time, node) or (batch, time, node); finite values.
+    signal : neo.AnalogSignal, BinnedSpikeTrain, rrnsim.RunResult, pq.Quantity or np.ndarray
+        Shape (time,), (time, node) or (batch, time, node); finite values. A ``RunResult``
+        (``RRN.run``) brings its states and sampling rate.
     fs : float or pq.Quantity, optional
         Sampling rate (Hz; a time quantity is read as the sampling interval). Required for arrays;
         read from an ``AnalogSignal`` or ``BinnedSpikeTrain`` (a differing ``fs`` is an error).
@@ -387,6 +394,7 @@ def population_rates(block, bin_size=1 * pq.ms):
     from elephant.statistics import time_histogram
     if not isinstance(block, neo.Block) or not block.segments:
         raise ValueError("population_rates needs a neo.Block with at least one segment")
+    bin_size = as_quantity("bin_size", bin_size)     # a Brian2 time too
     if not isinstance(bin_size, pq.Quantity):
         raise TypeError(f"bin_size must be a time quantity (e.g. 1*pq.ms), got {bin_size!r}")
     bin_size = positive("bin_size", bin_size, unit=pq.s) * pq.s

@@ -230,6 +230,12 @@ def test_overflowing_states_are_an_error_naming_the_input(golden):
         golden.features(np.full((1, 3), 1e300))
 
 
+def test_the_brian2_engine_takes_no_duration(golden):
+    with pytest.raises(TypeError, match=whole("the Brian2 engine runs for the input's length, "
+                                              "X.shape[1]/fs; give no duration")):
+        golden.run(np.zeros((1, 10)), engine="brian2", duration=0.01)
+
+
 def test_unknown_engine(golden):
     message = "engine must be 'discrete' or 'brian2', got 'nest'"
     with pytest.raises(ValueError, match=whole(message)):

@@ -401,3 +401,17 @@ def test_brian2_signals_and_spectra_keep_their_units():
     expected = spectral.band_power(reference_freqs, reference)
     assert np.isclose(float(bands["alpha"].rescale(pq.mV ** 2).magnitude),
                       float(expected["alpha"].rescale(pq.mV ** 2).magnitude))
+
+
+def test_a_runs_result_brings_its_states_and_sampling_rate():
+    net = rrnsim.RRN.from_spec("golden")
+    result = net.run(np.random.default_rng(0).normal(size=(2, 1000)))
+    freqs, psd = spectral.power_spectrum(result)
+    expected_freqs, expected = spectral.power_spectrum(result.x, fs=net.fs)
+    np.testing.assert_array_equal(psd.magnitude, expected.magnitude)
+    with pytest.raises(ValueError, match=re.escape("fs=500 disagrees with the run's own sampling "
+                                                   "rate 1000 Hz")):
+        spectral.power_spectrum(result, fs=500)
+    assert repr(result) == "RunResult(2 sample(s) x 1 s x 11 nodes at 1000 Hz, discrete engine)"
+    rates = spectral.population_rates(two_trials(), bin_size=2 * b2.ms)   # a Brian2 time
+    assert rates.sampling_rate == 500 * pq.Hz
