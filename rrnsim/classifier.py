@@ -13,6 +13,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import warnings
 from types import MappingProxyType
 
@@ -129,7 +130,8 @@ class RRNClassifier:
     Attributes (after ``fit``)
     --------------------------
     classes_, network_ (the trained :class:`rrnsim.RRN`), params_, best_epoch_ (the kept epoch),
-    n_channels_, n_parameters_, history_ (one dict per epoch: ``epoch``, ``train_loss`` (the
+    n_channels_, n_steps_ (the training trials' length in samples; ``None`` for files from
+    before it was saved), n_parameters_, history_ (one dict per epoch: ``epoch``, ``train_loss`` (the
     batches' mean cross-entropy plus the readout prior), and with a validation split
     ``val_accuracy``, ``val_loss`` (cross-entropy) and its standard error ``val_loss_se``)
     """
@@ -213,21 +215,25 @@ class RRNClassifier:
             return int(self.components)
         return 1 if self.features == "power" else 2
 
-    def _check_settings(self):
+    def _check_model_settings(self):
+        """The settings that shape a fitted model (what ``load`` must understand)."""
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
-        for name in ("train_recurrent", "train_input", "train_nodes", "verbose"):
-            flag(name, getattr(self, name))
-        count("epochs", self.epochs)
-        count("batch_size", self.batch_size, minimum=2)  # batch statistics need two samples
-        if self.seed is not None:  # None: fresh entropy, as numpy's default_rng(None)
-            count("seed", self.seed, minimum=0)
         if self.features != "power":
             count("windows", self.windows)
         if self.products is not None:
             count("products", self.products, minimum=0)
         if self.components is not None:
             count("components", self.components)
+
+    def _check_settings(self):
+        self._check_model_settings()
+        for name in ("train_recurrent", "train_input", "train_nodes", "verbose"):
+            flag(name, getattr(self, name))
+        count("epochs", self.epochs)
+        count("batch_size", self.batch_size, minimum=2)  # batch statistics need two samples
+        if self.seed is not None:  # None: fresh entropy, as numpy's default_rng(None)
+            count("seed", self.seed, minimum=0)
         if self.refit_alpha is not None:
             positive("refit_alpha", self.refit_alpha)
         positive("lr", self.lr)
@@ -410,7 +416,7 @@ class RRNClassifier:
             raise ValueError(f"only {len(y_index) - n_val} training sample(s) after the "
                              "validation split")
         rng = np.random.default_rng(self.seed)
-        self.classes_, self.n_channels_ = classes, X.shape[2]
+        self.classes_, self.n_channels_, self.n_steps_ = classes, X.shape[2], X.shape[1]
         self._init(self.n_channels_, len(self.classes_), rng)
         order = rng.permutation(len(y_index))
         val, train = order[:n_val], order[n_val:]
@@ -560,7 +566,8 @@ class RRNClassifier:
                   for k, v in self.get_params().items()}
         metadata = {"format": "rrnsim.RRNClassifier", "version": __version__,
                     "params": params, "fs_hz": net.fs, "coupling": net.coupling,
-                    "n_channels": self.n_channels_, "best_epoch": self.best_epoch_,
+                    "n_channels": self.n_channels_, "n_steps": self.n_steps_,
+                    "best_epoch": self.best_epoch_,
                     "n_parameters": self.n_parameters_, "history": self.history_}
         json.dumps(metadata)  # fail before writing anything if not serialisable
         return save_arrays(path, arrays, metadata)
@@ -583,9 +590,8 @@ class RRNClassifier:
         if _version_tuple(meta.get("version")) > _version_tuple(__version__):
             warnings.warn(f"{written_by}, newer than this rrnsim ({__version__}); it loads if "
                           "its format is unchanged", stacklevel=2)
-        try:
-            candidate = cls(**meta["params"])
-            candidate._check_settings()
+        try:   # only what shapes the model: older files may hold training settings now refused
+            cls(**meta["params"])._check_model_settings()
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{written_by} with settings this rrnsim ({__version__}) refuses: "
                              f"{err}") from None
@@ -597,6 +603,7 @@ class RRNClassifier:
             clf.params_ = {k[6:]: v.astype(float) for k, v in arrays.items() if k.startswith("param_")}
             clf.bn_state_ = {k[3:]: v.astype(float) for k, v in arrays.items() if k.startswith("bn_")}
             clf.n_channels_ = int(meta["n_channels"])
+            clf.n_steps_ = meta.get("n_steps")
             clf.network_ = RRN(arrays["frequencies_hz"], radius=arrays["radius"], fs=meta["fs_hz"],
                                w_res=clf.params_["w_res"] * (1 - np.eye(arrays["radius"].size)),
                                w_in=clf.params_["w_in"], coupling=meta["coupling"])
@@ -621,11 +628,10 @@ class RRNClassifier:
 
 
 def _version_tuple(version):
-    """(major, minor, patch) of a version string like '0.1.0'; (0,) if it does not parse."""
-    try:
-        return tuple(int(part) for part in str(version).split(".")[:3])
-    except ValueError:
-        return (0,)
+    """The leading numbers of a version string ('0.2.0rc1', 'v1.0+g12ab' -> (0, 2, 0), (1, 0));
+    (0,) if there are none."""
+    match = re.match(r"v?(\d+(?:\.\d+)*)", str(version))
+    return tuple(int(part) for part in match.group(1).split(".")[:3]) if match else (0,)
 
 
 def _one_standard_error_epoch(history):

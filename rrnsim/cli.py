@@ -78,10 +78,14 @@ def _load_input(path):
         if "X" not in data.files:
             raise ValueError(f"input file {str(path)!r} has no array 'X' (has {data.files})")
         data = data["X"]
-    if data.ndim == 3 and data.shape[1] < data.shape[2]:
+    if data.ndim in (2, 3) and data.shape[1] < 2:
         raise ValueError(f"input file {str(path)!r} has shape {data.shape}: {data.shape[1]} time "
-                         f"samples of {data.shape[2]} channels; the layout is (batch, time, "
-                         "channels), so it may be transposed")
+                         "sample(s); the layout is (batch, time[, channels]), so it may be "
+                         "transposed")
+    if data.ndim == 3 and data.shape[1] < data.shape[2]:
+        print(f"warning: input file {str(path)!r} has shape {data.shape}: {data.shape[1]} time "
+              f"samples of {data.shape[2]} channels; the layout is (batch, time, channels). Is "
+              "it transposed?", file=sys.stderr)
     return data
 
 
@@ -262,6 +266,8 @@ def load_task(task, split, data=None, trials=None, seed=None, fs=1000.0):
         return X, y, [str(d) for d in range(10)]
     if task == "spikes" and data is not None:
         X, y, names = _read_trials(data, fs)
+        if trials is not None and trials > len(y):
+            raise ValueError(f"--trials {trials}: {str(data)!r} holds {len(y)} trials")
         if trials is not None:
             X, y = X[:trials], y[:trials]
         return X, y, names
@@ -275,8 +281,8 @@ def load_task(task, split, data=None, trials=None, seed=None, fs=1000.0):
 
 
 def _read_trials(path, fs):
-    """(X, y, class names) of a trials file written by ``rrnsim generate`` (binned
-    ``.npz`` or NIX), whose sampling rate must be the model's ``fs`` (Hz)."""
+    """(X, y, class names) of a trials file written by ``rrnsim generate``: a NIX file's spike
+    times binned at the model's ``fs`` (Hz), or a binned ``.npz``, whose rate must be ``fs``."""
     from .data import bin_block, load_nix
     from .io import load_arrays
     path = Path(path)
@@ -295,8 +301,8 @@ def _read_trials(path, fs):
         X, y, file_fs, names = arrays["X"], arrays["y"], meta.get("fs_hz"), meta.get("class_names")
     else:
         block = load_nix(path)
-        X, y = bin_block(block)
-        file_fs, names = block.annotations.get("fs"), block.annotations.get("class_names")
+        X, y = bin_block(block, fs=fs)
+        file_fs, names = fs, block.annotations.get("class_names")
     if file_fs is not None and not np.isclose(float(file_fs), fs):
         raise ValueError(f"{str(path)!r} is sampled at {float(file_fs):g} Hz but the model runs "
                          f"at {fs:g} Hz")
@@ -343,6 +349,10 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     the same samples for the generated spike task else None, written paths)."""
     clf = RRNClassifier.load(model_path)
     X, y, names = load_task(task, "test", data, trials, seed, fs=clf.network_.fs)
+    if clf.n_steps_ is not None and X.shape[1] != clf.n_steps_:
+        print(f"warning: the test trials have {X.shape[1]} samples, the model was trained on "
+              f"{clf.n_steps_}; its features are means over time, but over another length they "
+              "measure something else", file=sys.stderr)
     unknown = sorted(set(np.unique(y).tolist()) - set(clf.classes_.tolist()))
     if unknown:
         raise ValueError(f"the {task} test set has labels {unknown} that the model "
@@ -365,10 +375,13 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
         written[0], dpi=120)
     resonance = clf.features == "resonance"
     summaries = clf.network_.summaries(X, resonance=resonance)
-    profiles = np.array([summaries["power"][y == c].mean(axis=0) for c in classes])
+
+    def class_means(values):    # (classes, node); NaN for a class without test samples
+        return np.array([values[y == c].mean(axis=0) if np.any(y == c)
+                         else np.full(values.shape[1], np.nan) for c in classes])
+    profiles = class_means(summaries["power"])
     resonance_profiles = None if not resonance else np.array(
-        [[summaries[key][y == c].mean(axis=0) for c in classes]
-         for key in ("resonance_x", "resonance_q")])
+        [class_means(summaries[key]) for key in ("resonance_x", "resonance_q")])
     plot_class_profiles(clf.network_.frequencies, profiles, labels,
                         title=f"class response profile ({Path(model_path).name})",
                         resonance=resonance_profiles).savefig(written[1], dpi=120)

@@ -169,8 +169,10 @@ def test_engine_sizes_must_be_whole_numbers(golden, options, message):
 def test_spike_sources_need_integer_sample_indices(golden):
     engine = BrianRRN(golden, n_samples=2, n_steps=10)
     source = b2.SpikeGeneratorGroup(2, [0], [1] * b2.ms)
-    with pytest.raises(ValueError, match="integer indices, got dtype float64"):
+    with pytest.raises(ValueError, match="sample must hold integer indices, got dtype float64"):
         engine.connect_spikes(source, sample=[0.0, 1.7])
+    with pytest.raises(ValueError, match="channel must hold integer indices, got dtype float64"):
+        engine.connect_spikes(source, sample=[0, 1], channel=1.7)
     with pytest.raises(ValueError, match=re.escape(
             "sample and channel must be one value or one per neuron of the source (3), got "
             "shapes (2,) and ()")):

@@ -397,10 +397,14 @@ def test_model_files_from_before_recurrent_lr_scale_load_with_the_settings_they_
     path = clf.save(tmp_path / "model.npz")
     arrays, metadata = rrnsim.io.load_arrays(path)
     del metadata["params"]["recurrent_lr_scale"], metadata["params"]["readout_alpha"]
+    del metadata["n_steps"]
+    # earlier versions also stored training settings they no longer take (0/1 for flags)
+    metadata["params"].update(verbose=0, train_recurrent=1, batch_size=1)
     rrnsim.io.save_arrays(path, arrays, metadata)
     old = RRNClassifier.load(path)
-    assert old.recurrent_lr_scale == 1.0 and old.readout_alpha == 0.0
+    assert old.recurrent_lr_scale == 1.0 and old.readout_alpha == 0.0 and old.n_steps_ is None
     np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+    assert clf.n_steps_ == X.shape[1] and RRNClassifier.load(clf.save(path)).n_steps_ == X.shape[1]
 
 
 def test_failed_save_leaves_existing_file(tmp_path):

@@ -141,6 +141,26 @@ def test_train_and_evaluate_on_trials_files_that_generate_writes(tmp_path, capsy
             in capsys.readouterr().err)
     assert main(["evaluate", str(model), "--data", str(tmp_path / "none.npz")]) == 2
     assert "no such file" in capsys.readouterr().err
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "test.npz"),
+                 "--trials", "61"]) == 2
+    assert f"--trials 61: '{tmp_path / 'test.npz'}' holds 60 trials" in capsys.readouterr().err
+    longer = spike_task(20, seed=3, duration=0.2)
+    save_arrays(tmp_path / "long.npz", {"X": longer.X, "y": longer.y}, {"fs_hz": 1000.0})
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "long.npz")]) == 0
+    assert ("warning: the test trials have 200 samples, the model was trained on 100"
+            in capsys.readouterr().err)
+
+
+def test_nix_trials_are_binned_at_the_models_rate(tmp_path, capsys):
+    path = tmp_path / "trials.nix"
+    assert main(["generate", "--task", "paper", "--trials", "4", "--out", str(path),
+                 "--quiet"]) == 0
+    X, y, names = cli.load_task("spikes", "test", data=path, fs=500.0)
+    assert X.shape == (4, 50) and names == ["constant", "modulated"]   # 100 ms at 500 Hz
+    X_1k, _, _ = cli.load_task("spikes", "test", data=path)
+    # the same spikes in causal bins: ((m-1)/fs, m/fs] at 500 Hz holds 1 kHz samples 2m-1, 2m
+    np.testing.assert_array_equal(X[:, 0], X_1k[:, 0])
+    np.testing.assert_array_equal(X[:, 1:], X_1k[:, 1:99:2] + X_1k[:, 2:99:2])
 
 
 def test_the_generated_spike_task_is_sampled_at_the_models_rate(tmp_path):
@@ -294,10 +314,16 @@ def test_simulate_refuses_before_simulating(flags, message, tmp_path, capsys, mo
 def test_simulate_refuses_an_input_that_looks_transposed_and_says_when_it_coarsens(tmp_path,
                                                                                    capsys):
     path = tmp_path / "u.npy"
-    np.save(path, np.zeros((1, 2, 500)))
+    np.save(path, np.zeros((1000, 1)))     # a column: 1000 trials of one sample
     assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
                  str(tmp_path / "out"), "--quiet"]) == 2
-    assert (f"input file '{path}' has shape (1, 2, 500): 2 time samples of 500 channels"
+    assert (f"input file '{path}' has shape (1000, 1): 1 time sample(s); the layout is (batch, "
+            "time[, channels]), so it may be transposed" in capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
+    np.save(path, np.random.default_rng(0).random((1, 8, 20)))   # runs, with a warning
+    assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
+                 str(tmp_path / "out"), "--quiet"]) == 0
+    assert (f"input file '{path}' has shape (1, 8, 20): 8 time samples of 20 channels"
             in capsys.readouterr().err)
     assert main(["simulate", "--engine", "discrete", "--duration", "1", "--resolution", "0.1",
                  "--out", str(tmp_path / "out"), "--quiet"]) == 0

@@ -167,12 +167,13 @@ class BrianRRN:
         Returns the ``brian2.Synapses`` (already added to :attr:`network`).
         """
         K = self.net.n_nodes
-        sample = np.asarray(sample)
-        if sample.dtype.kind not in "iu":
-            raise ValueError(f"sample must hold integer indices, got dtype {sample.dtype}")
+        sample, channel = np.asarray(sample), np.asarray(channel)
+        for name, indices in (("sample", sample), ("channel", channel)):
+            if indices.dtype.kind not in "iu":
+                raise ValueError(f"{name} must hold integer indices, got dtype {indices.dtype}")
         try:
             sample = np.broadcast_to(sample, (len(source),))
-            channel = np.broadcast_to(np.asarray(channel, dtype=int), (len(source),))
+            channel = np.broadcast_to(channel, (len(source),))
         except ValueError:
             raise ValueError(f"sample and channel must be one value or one per neuron of the "
                              f"source ({len(source)}), got shapes {np.shape(sample)} and "
