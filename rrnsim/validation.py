@@ -1,9 +1,9 @@
 """Checks at the boundary: each returns the clean value or raises an error that names it."""
 import operator
+import sys
 
 import numpy as np
 import quantities as pq
-from brian2 import Quantity as Brian2Quantity, get_unit
 
 __all__ = ["as_input", "count", "number", "positive", "fraction", "n_bins", "modulation_frequency", "frequency_range",
            "in_unit", "in_hz", "hertz", "as_quantity",
@@ -12,11 +12,18 @@ __all__ = ["as_input", "count", "number", "positive", "fraction", "n_bins", "mod
 _SI_BASE_UNITS = {"m": pq.m, "kg": pq.kg, "s": pq.s, "A": pq.A, "K": pq.K, "mol": pq.mol, "cd": pq.cd}
 
 
+def _is_brian2(value):
+    """Whether ``value`` is a Brian2 quantity. Brian2 is not imported for this: a Brian2 value
+    means Brian2 is loaded already, so ``import rrnsim`` stays free of its second of start-up."""
+    brian2 = sys.modules.get("brian2")
+    return brian2 is not None and isinstance(value, brian2.Quantity)
+
+
 def as_quantity(name, value):
     """``value`` with units as one ``quantities`` value: a Brian2 quantity in SI units, a list or
     tuple of quantities as one array in its first item's units. Anything else is returned as it
     is. Units that do not match within a list are an error naming ``name``."""
-    if isinstance(value, Brian2Quantity):
+    if _is_brian2(value):
         if _is_plain(value):
             return np.asarray(value)
         unit = pq.dimensionless
@@ -65,7 +72,7 @@ def number(name, value, unit=None):
     """A finite float (strings and bools refused). A ``quantities`` value is rescaled to ``unit`` (e.g. ``pq.Hz``, ``pq.s``);
     without ``unit`` it is refused, so that no unit is silently dropped. Brian2 quantities are read
     as in :func:`as_quantity`."""
-    if isinstance(value, (pq.Quantity, Brian2Quantity)) and not _is_plain(value):
+    if (isinstance(value, pq.Quantity) or _is_brian2(value)) and not _is_plain(value):
         if unit is None:
             raise TypeError(f"{name} must be a plain number, got the quantity {value}")
         value = in_unit(name, value, unit)
@@ -83,7 +90,7 @@ def number(name, value, unit=None):
 def _is_plain(value):
     """Whether a Brian2 value is a plain number in disguise (Brian2 keeps dimensionless results
     as quantities)."""
-    return isinstance(value, Brian2Quantity) and value.is_dimensionless
+    return _is_brian2(value) and value.is_dimensionless
 
 
 def _described(value):
@@ -93,7 +100,8 @@ def _described(value):
         value = as_quantity("value", value)
     if np.size(value) == 1:
         return str(value)
-    units = get_unit(value.dim) if isinstance(value, Brian2Quantity) else value.dimensionality
+    units = (sys.modules["brian2"].get_unit(value.dim) if _is_brian2(value)
+             else value.dimensionality)
     return f"units {units}"
 
 

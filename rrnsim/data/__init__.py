@@ -9,10 +9,21 @@
   store them.
 - :mod:`~rrnsim.data.ping`: a PING excitatory-inhibitory network whose gamma rhythm emerges.
 """
-from .generators import bands_task, bin_block, load_nix, modulated_poisson, paper_task, save_nix
+import importlib
+
 from .mnist import load_mnist
-from .ping import autocorrelation_frequency, ping_network
 from .tasks import spike_task
+
+#: Names from the modules that import Brian2, loaded on first use (``import rrnsim`` stays quick).
+_BRIAN2_NAMES = {name: "generators" for name in ("bands_task", "bin_block", "load_nix",
+                                                  "modulated_poisson", "paper_task", "save_nix")}
+_BRIAN2_NAMES.update(autocorrelation_frequency="ping", ping_network="ping")
+
+
+def __getattr__(name):
+    if name in _BRIAN2_NAMES:
+        return getattr(importlib.import_module(f".{_BRIAN2_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["load_mnist", "spike_task", "modulated_poisson", "paper_task", "bands_task",
            "bin_block", "save_nix", "load_nix", "ping_network", "autocorrelation_frequency"]

@@ -45,7 +45,7 @@ Block annotations: ``task`` (the generator's name), ``fs`` (Hz), ``duration`` (s
 import numbers
 from pathlib import Path
 
-import brian2 as b2
+from .._brian2 import brian2 as b2
 import neo
 import numpy as np
 import quantities as pq

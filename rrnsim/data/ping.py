@@ -45,7 +45,7 @@ block, with its own connectivity, initial state and noise: independent copies of
 (Trial 0 of a batch is not the same as a single-trial run with the same seed: the random
 numbers are drawn for all trials together.)
 """
-import brian2 as b2
+from .._brian2 import brian2 as b2
 import neo
 import numpy as np
 import quantities as pq

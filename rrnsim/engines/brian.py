@@ -18,7 +18,7 @@ Spike sources (``SpikeGeneratorGroup``, ``PoissonGroup``, any group) connect thr
 otherwise spikes are summed into the next sample time's input ``u[n]``, as the gate needs it:
 spikes in ``((n-1)/fs, n/fs]`` count in ``u[n]``, which is what :func:`bin_spike_times` does.
 """
-import brian2 as b2
+from .._brian2 import brian2 as b2
 from brian2.devices.device import RuntimeDevice
 import numpy as np
 import quantities as pq
