@@ -158,6 +158,8 @@ def test_spike_binning_is_causal():
     ({"substeps": 2.5}, "substeps must be an integer, got 2.5"),
     ({"n_steps": 10.7}, "n_steps must be an integer, got 10.7"),
     ({"n_samples": 0}, "n_samples must be at least 1, got 0"),
+    ({"n_steps": 10.5 * b2.ms}, r"got duration=0.0105 s, fs=1000.0 Hz, i.e. 10.5 samples"),
+    ({"n_steps": 5 * b2.mV}, "n_steps must be in units of s .or convertible., got 5. mV"),
 ])
 def test_engine_sizes_must_be_whole_numbers(golden, options, message):
     """substeps=2.5 used to integrate at 0.4 ms with samples every 1 ms: kicks between steps."""
@@ -188,6 +190,10 @@ def test_a_standalone_device_is_refused_when_the_engine_is_built(golden):
     finally:
         reset_device()
         reinit_devices()
+
+
+def test_the_run_length_may_be_a_brian2_duration(golden):
+    assert BrianRRN(golden, n_samples=1, n_steps=20 * b2.ms).n_steps == 20
 
 
 def test_brian_objects_are_exposed_and_extendable(golden):

@@ -24,7 +24,7 @@ import numpy as np
 import quantities as pq
 
 from .. import oscillator
-from ..validation import as_input, count, in_unit, positive
+from ..validation import as_input, count, in_unit, n_bins, positive
 
 __all__ = ["BrianRRN", "bin_spike_times"]
 
@@ -63,8 +63,9 @@ class BrianRRN:
     net : rrnsim.RRN
     n_samples : int
         Independent copies of the network (the batch), one per input sample.
-    n_steps : int
-        Length of the run in samples (``n_steps/fs`` seconds); fixes the input and noise tables.
+    n_steps : int or Brian2 time
+        Length of the run in samples (``n_steps/fs`` seconds), or as a duration (e.g.
+        ``100*ms``, a whole number of samples); fixes the input and noise tables.
     inputs : (n_samples, n_steps[, channels]) array or None
         Analog input ``u``; ``None`` for spike input only.
     substeps : int
@@ -92,6 +93,8 @@ class BrianRRN:
             raise RuntimeError(f"BrianRRN runs on Brian2's runtime device; the current device is "
                                f"{type(b2.get_device()).__name__} (set_device('runtime'))")
         substeps = count("substeps", substeps)    # whole: kicks land on integration steps
+        if isinstance(n_steps, b2.Quantity):      # a duration: whole samples at fs
+            n_steps = n_bins(positive("n_steps", n_steps, unit=pq.s), net.fs)
         self.net, self.n_samples, self.n_steps = (net, count("n_samples", n_samples),
                                                   count("n_steps", n_steps))
         K, fs = net.n_nodes, net.fs
