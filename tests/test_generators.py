@@ -99,6 +99,14 @@ def test_modulated_poisson_annotations():
         assert seg.annotations["band"] == "gamma" and seg.annotations["depth"] == 0.5
 
 
+def test_constant_rate_ignores_the_phase():
+    """frequency_hz=None is a constant rate_hz whatever the phase (not rate*(1 + sin(phase))):
+    100 Hz over 20 x 1 s gives Binomial(20000, 0.1) spikes, 2000 +- 42."""
+    block = modulated_poisson(20, 100.0, phase=1.5, duration=1.0, seed=11)
+    n = sum(len(train) for seg in block.segments for train in seg.spiketrains)
+    assert abs(n - 2000) < 5 * np.sqrt(20000 * 0.1 * 0.9)
+
+
 # ---------------------------------------------------------------------------------------------
 # NIX files
 # ---------------------------------------------------------------------------------------------

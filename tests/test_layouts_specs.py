@@ -155,3 +155,19 @@ def test_a_spec_field_its_layout_does_not_use_is_named(tmp_path):
     path.write_text('name = "mixed"\n[frequencies]\nlayout = "golden"\nhz = [10.0]\n')
     with pytest.raises(ValueError, match="mixed.toml.*layout 'golden' does not use hz"):
         load_spec(str(path))
+
+
+def test_band_of_edges_belong_to_the_upper_band():
+    """Bands are [low, high): each edge belongs to the band it starts."""
+    for name, (low, high) in rrnsim.BANDS.items():
+        assert rrnsim.band_of(low) == name
+        assert rrnsim.band_of(np.nextafter(high, 0)) == name
+    assert rrnsim.band_of(200.0) == "" and rrnsim.band_of(np.nextafter(1.0, 0)) == ""
+
+
+def test_ratio_layouts_use_the_papers_constants():
+    """binary: f0 * 2**n; e: f0 * 2.718**n (the paper's rounded e), up to the fs/4 limit."""
+    e = rhythms.make_layout("e", count=5)
+    np.testing.assert_allclose(e.frequencies_hz, 2.0 * 2.718 ** np.arange(5), rtol=1e-12)
+    binary = rhythms.make_layout("binary", count=7)
+    np.testing.assert_allclose(binary.frequencies_hz, 2.0 * 2.0 ** np.arange(7), rtol=1e-12)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import quantities as pq
-from scipy import integrate
+from scipy import integrate, stats
 from scipy.special import logsumexp, softmax
 
 from conftest import whole
@@ -149,6 +149,22 @@ def test_fixed_frequency_likelihoods_equal_the_direct_computation():
     # the posterior is the logistic of the log-likelihood ratio
     proba = observer.predict_proba(task.X)
     np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(ll[:, 0] - ll[:, 1])), rtol=1e-12)
+
+
+def test_fixed_frequency_poisson_likelihoods_equal_scipys_poisson_pmf():
+    """likelihood='poisson': sum over bins of log Poisson(X[n]; rate(t[n])/fs), including the
+    -log(X[n]!) term, checked on counts of up to 3 spikes per bin with scipy's logpmf."""
+    f = 31.3
+    rng = np.random.default_rng(7)
+    t = np.arange(100) / 1000.0
+    mu0 = np.full(100, 0.1)
+    mu1 = 0.1 * (1 + np.sin(2 * np.pi * f * t))
+    X = rng.poisson(np.vstack([np.full((3, 100), 0.8), np.tile(mu1 * 8, (3, 1))]))
+    assert X.max() >= 3
+    ll = IdealObserver.paper_task(f_range=(f, f), likelihood="poisson").log_likelihoods(X)
+    for i, x in enumerate(X):
+        assert ll[i, 0] == pytest.approx(stats.poisson.logpmf(x, mu0).sum(), rel=1e-12)
+        assert ll[i, 1] == pytest.approx(stats.poisson.logpmf(x, mu1).sum(), rel=1e-12)
 
 
 def test_frequency_integral_matches_adaptive_quadrature():

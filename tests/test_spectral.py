@@ -415,3 +415,24 @@ def test_a_runs_result_brings_its_states_and_sampling_rate():
     assert repr(result) == "RunResult(2 sample(s) x 1 s x 11 nodes at 1000 Hz, discrete engine)"
     rates = spectral.population_rates(two_trials(), bin_size=2 * b2.ms)   # a Brian2 time
     assert rates.sampling_rate == 500 * pq.Hz
+
+
+def test_band_power_covers_a_band_ending_exactly_at_the_last_bin():
+    """A spectrum whose last bin is a band's upper edge (fs = 400 Hz: Nyquist 200 Hz, high
+    gamma's top) covers that band: flat level 2 gives 2 * (200 - 100), not NaN."""
+    freqs = np.linspace(0.0, 200.0, 401)
+    powers = spectral.band_power(freqs, np.full(freqs.size, 2.0))
+    assert powers["high gamma"].magnitude == pytest.approx(2.0 * 100.0, rel=1e-12)
+    assert powers["delta"].magnitude == pytest.approx(2.0 * 3.0, rel=1e-12)
+
+
+def test_emergent_rhythms_keeps_a_peak_exactly_at_the_threshold():
+    """'At least threshold_db': a peak 10x (exactly 10 dB) above a flat baseline of 1 passes a
+    10-dB threshold and fails one just above it."""
+    freqs = np.arange(0.0, 101.0)
+    uncoupled = np.ones(freqs.size)
+    coupled = uncoupled.copy()
+    coupled[40] = 10.0
+    rhythms = spectral.emergent_rhythms(freqs, coupled, uncoupled, threshold_db=10.0)
+    assert [(r["frequency_hz"], r["excess_db"]) for r in rhythms] == [(40.0, 10.0)]
+    assert spectral.emergent_rhythms(freqs, coupled, uncoupled, threshold_db=10.0 + 1e-9) == []
