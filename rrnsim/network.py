@@ -16,7 +16,9 @@ _BLOCK = 2048  # samples per block: bounds the memory of converted inputs, noise
 
 @dataclass
 class RunResult:
-    """Node states of a run: ``x`` (batch, time, node), ``x[:, n]`` the state at ``(n+1)/fs`` s."""
+    """Node states of a run: ``x`` (batch, time, node), ``x[:, n]`` the state at ``(n+1)/fs`` s;
+    ``fs`` the sampling rate (Hz), ``frequencies`` (node,) the node frequencies (Hz), ``engine``
+    the engine that ran it ('discrete' or 'brian2')."""
 
     x: np.ndarray
     fs: float
@@ -52,7 +54,8 @@ class RRN:
     coupling : {"gated", "phase", "none"}
         How node outputs feed back (DESIGN.md): ``tanh(x*g)`` or ``expit(cos(phase))``.
     noise : float
-        Standard deviation of Gaussian noise added to every node's drive at every step.
+        Standard deviation of Gaussian noise added to every node's drive at every step
+        (dimensionless, as the drive; default 0: none).
     seed : int or None
         Seed of that noise: the same seed and the same batch give the same run. The noise is one
         stream over the batch in order, so a sample's noise depends on its place in the batch.
@@ -125,6 +128,7 @@ class RRN:
     # --- derived node constants (plain float arrays, one value per node) ---
     @property
     def n_nodes(self):
+        """Number of nodes K (int)."""
         return self.frequencies.size
 
     @property
@@ -134,10 +138,12 @@ class RRN:
 
     @property
     def w1(self):
+        """AR(2) coefficient ``2*r*cos(2*pi*f/fs)`` of each node, (K,) dimensionless."""
         return oscillator.ar2_coefficients(self.frequencies, self.radius, self.fs)[0]
 
     @property
     def w2(self):
+        """AR(2) coefficient ``-r**2`` of each node, (K,) dimensionless."""
         return oscillator.ar2_coefficients(self.frequencies, self.radius, self.fs)[1]
 
     @property

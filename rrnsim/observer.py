@@ -447,13 +447,15 @@ class IdealObserver:
     def log_likelihoods(self, X):
         """Log-likelihood of every trial under every class (natural log).
 
-        ``log P(X[i] | class k)``: the log-probability of the exact binary train, with the
-        class's unknown frequency (and phase) integrated over its uniform prior.
+        ``log P(X[i] | class k)``: the log-probability of the exact binary train (of the
+        counts, with ``likelihood='poisson'``), with the class's unknown frequency (and phase)
+        integrated over its uniform prior.
 
         Parameters
         ----------
         X : array_like
-            Spike trains, (n_trials, n_bins), values 0 or 1 (bool, int or float); bin n covers
+            Spike trains, (n_trials, n_bins), values 0 or 1 (bool, int or float; with
+            ``likelihood='poisson'``, non-negative whole counts); bin n covers
             ``[n/fs, (n+1)/fs)`` s.
 
         Returns
@@ -464,7 +466,8 @@ class IdealObserver:
         Raises
         ------
         ValueError or TypeError
-            ``X`` not 2-d, of the wrong number of bins, or holding values other than 0 and 1.
+            ``X`` not 2-d, of the wrong number of bins, or holding values other than 0 and 1
+            (other than non-negative whole counts, with ``likelihood='poisson'``).
         """
         c = self._config()
         X = self._validate_X(X, c)

@@ -4,8 +4,9 @@ A node is the damped harmonic oscillator ``dx/dt = v``, ``dv/dt = -2*beta*v - om
 with ``omega0**2 = omega_d**2 + beta**2`` and ``omega_d = 2*pi*f``. Sampled at ``fs`` it is the
 AR(2) recursion ``x[n] = w1*x[n-1] + w2*x[n-2] + drive[n]`` with ``w1 = 2*r*cos(theta)``,
 ``w2 = -r**2``, ``theta = 2*pi*f/fs``, ``r = exp(-beta/fs)``; a drive of ``d`` at step n is a
-velocity kick of ``d * kick_gain`` at time ``n/fs`` (see DESIGN.md). All functions take and
-return plain float arrays: frequencies in Hz, rates in Hz (1/s), times in seconds.
+velocity kick of ``d * kick_gain`` at time ``n/fs`` (see DESIGN.md). The functions take and
+return plain float arrays (:func:`stability_violations` returns strings): frequencies in Hz,
+rates in Hz (1/s), times in seconds.
 """
 import numpy as np
 

@@ -1,6 +1,7 @@
 """Figures (matplotlib, no pyplot state): node traces, spectra with rhythm bands shaded.
 
-Each function returns a ``matplotlib.figure.Figure``; save it with ``fig.savefig(path)``.
+Each ``plot_*`` function returns a ``matplotlib.figure.Figure``; save it with
+``fig.savefig(path)``. :func:`shade_bands` draws on an axes you pass and returns None.
 Plots read states, spectra and models; they never change them.
 """
 import numpy as np
@@ -22,7 +23,7 @@ _BAND_SYMBOLS = {"delta": "δ", "theta": "θ", "alpha": "α", "beta": "β", "gam
 
 
 def shade_bands(ax, label=True):
-    """Shade the rhythm bands on a frequency (Hz) x-axis, names on top."""
+    """Shade the rhythm bands on ``ax``'s frequency (Hz) x-axis, names on top; returns None."""
     for (name, (low, high)), colour in zip(BANDS.items(), _BAND_COLOURS):
         ax.axvspan(low, high, color=colour, zorder=0)
         if label:
@@ -89,8 +90,8 @@ def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, tit
     """Each node's measured PSD (solid) over its analytic AR(2) PSD (dashed), bands shaded.
 
     freqs_hz : (F,) Hz; psd : (F, node) in units**2/Hz (a quantity's units label the axis);
-    frequencies, radius : (node,); input_variance : variance of the white drive, scaling the
-    analytic spectrum.
+    frequencies : (node,) Hz; radius : (node,) pole radii (dimensionless); fs : sampling rate
+    (Hz); input_variance : variance of the white drive, scaling the analytic spectrum.
     """
     n = len(frequencies)
     f, p, units = _spectrum(freqs_hz, psd, n_columns=n)

@@ -108,7 +108,8 @@ _PAPER_LAYOUTS = ("golden", "binary", "e", "linear")
 
 def make_layout(name, f0_hz=None, count=None, fs_hz=1000.0, radius=0.99999,
                 start_hz=None, stop_hz=None, hz=None):
-    """Node frequencies (Hz) of a named layout, with the unstable ones dropped.
+    """Node frequencies (Hz) of a named layout, with the unstable ones dropped: a :class:`Layout`
+    (``name``, ``frequencies_hz`` (K,) Hz, ``dropped`` {frequency: reason}).
 
     Parameters
     ----------

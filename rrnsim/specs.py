@@ -52,7 +52,8 @@ def _check_type(value, kind, where):
 
 
 def load_spec(name_or_path):
-    """Load a spec by shipped name (or the paper's alias) or from a TOML file path."""
+    """Load a spec by shipped name (or the paper's alias) or from a TOML file path; returns a
+    :class:`Spec`."""
     text, source, shipped = _read(str(name_or_path))
     try:
         table = tomllib.loads(text)

@@ -384,6 +384,8 @@ def spectrum_report(freqs, psd, fmin=None, fmax=None):
 def population_rates(block, bin_size=1 * pq.ms):
     """Population rate of each trial of a ``neo.Block``: all its spike trains summed.
 
+    ``bin_size`` is a time quantity (``quantities`` or Brian2; default 1 ms).
+
     1. For each segment (trial), count the spikes of all its trains in bins of ``bin_size``
        with ``elephant.statistics.time_histogram``;
     2. divide by the bin size.

@@ -416,7 +416,9 @@ def paper_task(n_trials, seed=None, duration=0.1, fs=1000.0, rate=100.0, f_range
 
 def bands_task(n_trials, seed=None, duration=1.0, fs=1000.0, rate_hz=30.0, depth=1.0,
                bands=TASK_BANDS, n_trains=1):
-    """Which rhythm band modulates the train? One class per band of :data:`rrnsim.BANDS`.
+    """Which rhythm band modulates the train? One class per band of ``bands`` (default
+    :data:`rrnsim.rhythms.TASK_BANDS`: delta to gamma, the bands of :data:`rrnsim.BANDS` but high
+    gamma).
 
     1. labels: ``0 .. len(bands)-1`` in near-equal numbers (counts differ by at most one),
        shuffled; class k is ``bands[k]``;
