@@ -179,9 +179,11 @@ class RRNClassifier:
         return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
 
     def get_params(self, deep=True):
+        """The constructor's arguments as a dict (scikit-learn's protocol; ``deep`` is unused)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params):
+        """Set constructor arguments by name; returns self. An unknown name is an error."""
         for name, value in params.items():
             if name not in self._param_names():
                 raise ValueError(f"unknown parameter {name!r} for RRNClassifier")

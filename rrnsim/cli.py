@@ -721,8 +721,9 @@ def _note(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None):
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code, 0 or 2
+    (a bad value: one ``rrnsim: error:`` line on stderr, nothing half-written)."""
     args = build_parser().parse_args(argv)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)  # Brian2's pyparsing renames
     warnings.filterwarnings("once", message="layout .* dropped")
     warnings.showwarning = _note
     try:

@@ -54,6 +54,7 @@ def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
     its own range.
 
     states : (batch, time, node) array; fs : Hz; frequencies : (node,) Hz, one per node;
+    sample : which sample (batch index) to draw;
     seconds : show the first ``seconds`` s only (all by default), at least one sample (1/fs s).
     """
     states = np.asarray(states)

@@ -24,11 +24,15 @@ class BatchNorm:
 
     @staticmethod
     def init(n_features):
+        """Parameters (scale 1, shift 0) and running statistics (mean 0, variance 1), each
+        (n_features,)."""
         return {"scale": np.ones(n_features), "shift": np.zeros(n_features)}, \
                {"running_mean": np.zeros(n_features), "running_var": np.ones(n_features),
                 "initialised": np.zeros(1)}
 
     def forward(self, F, params, state, training):
+        """Normalised features (batch, D) and the cache for :meth:`backward`; ``training``
+        normalises by the batch's statistics and updates ``state``, else by ``state``'s."""
         if training:
             mean, var = F.mean(0), F.var(0)
             m = self.momentum if state["initialised"][0] else 1.0  # first batch sets the scale
@@ -44,6 +48,7 @@ class BatchNorm:
 
     @staticmethod
     def backward(d_out, params, cache):
+        """dL/dF (batch, D) and the parameters' gradients, from dL/d(output) (batch, D)."""
         normed, inv = cache
         grads = {"scale": (d_out * normed).sum(0), "shift": d_out.sum(0)}
         d_normed = d_out * params["scale"]
@@ -63,6 +68,8 @@ class MixtureReadout:
         self.components = int(components)
 
     def init(self, n_features, n_classes, rng):
+        """Weights (classes, M, D) and biases (classes, M), uniform in +-1/sqrt(D) (biases 0
+        with one component), drawn from ``rng``."""
         M = self.components
         bound = 1.0 / np.sqrt(n_features)
         return {"weight": rng.uniform(-bound, bound, (n_classes, M, n_features)),
@@ -70,6 +77,8 @@ class MixtureReadout:
                 else np.zeros((n_classes, M))}
 
     def forward(self, z, params):
+        """Class scores (batch, classes) of features ``z`` (batch, D), and the cache for
+        :meth:`backward`."""
         C, M, D = params["weight"].shape
         scores = (z @ params["weight"].reshape(C * M, D).T).reshape(-1, C, M) + params["bias"]
         if self.components == 1:
@@ -94,7 +103,9 @@ class MixtureReadout:
 
 
 def cross_entropy(logits, y, label_smoothing=0.0):
-    """Mean softmax cross-entropy and its gradient with respect to the logits (batch, classes)."""
+    """Mean softmax cross-entropy of ``logits`` (batch, classes) against integer labels ``y``
+    (batch,), the targets smoothed by ``label_smoothing``; returns (loss, gradient with respect
+    to the logits (batch, classes))."""
     n, n_classes = logits.shape
     target = np.full((n, n_classes), label_smoothing / n_classes)
     target[np.arange(n), y] += 1.0 - label_smoothing

@@ -61,6 +61,7 @@ class BrianRRN:
     Parameters
     ----------
     net : rrnsim.RRN
+        The network to build (frequencies, damping, weights, coupling, noise and its seed).
     n_samples : int
         Independent copies of the network (the batch), one per input sample.
     n_steps : int or Brian2 time
