@@ -13,7 +13,8 @@ _META_KEY = "__metadata__"
 
 
 class atomic_path:
-    """Context manager giving a temporary path beside ``path``, renamed onto it on success.
+    """Context manager giving a temporary path (a ``pathlib.Path`` ending in ``suffix``, default
+    ``path``'s own) beside ``path``, renamed onto it on success.
 
     On error, in the body or in the final rename, the temporary file is removed and ``path`` is
     left as it was.
@@ -52,7 +53,8 @@ class atomic_path:
 
 
 def save_arrays(path, arrays, metadata=None):
-    """Write ``arrays`` (name -> array) and JSON-able ``metadata`` to the ``.npz`` file ``path``."""
+    """Write ``arrays`` (name -> array) and JSON-able ``metadata`` to the ``.npz`` file ``path``;
+    returns the path (``pathlib.Path``)."""
     reserved = {_META_KEY, "file", "allow_pickle"} & set(arrays)  # numpy.savez's own names
     if reserved:
         raise ValueError(f"array name {reserved.pop()!r} is reserved")

@@ -232,7 +232,8 @@ class BrianRRN:
 
 
 def bin_spike_times(times_s, fs, n_steps):
-    """Spike counts per sample interval as the Brian2 engine sums them, shape (n_steps,).
+    """Spike counts per sample interval as the Brian2 engine sums them, (n_steps,) float64;
+    ``times_s`` in s (or a time quantity), ``fs`` in Hz.
 
     A spike at time ``t`` (s) counts in ``u[n]`` with ``n = ceil(t*fs)`` (to within 1e-6 of a
     sample interval, so spikes on the sample grid count at their own sample): spikes in

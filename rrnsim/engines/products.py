@@ -42,9 +42,11 @@ def feature_index(n_nodes, band):
 
 
 def stretch_tables(w1, w2, a, c, index, n_max):
-    """:func:`_stretch_propagators`, kept for the next call with the same arguments: training
-    asks for the same tables twice per batch (forward and adjoint), and without node parameters
-    every batch."""
+    """The products' closed forms over input-free stretches of 0..``n_max`` steps, (F, n_max + 1,
+    2, 2) (:func:`_stretch_propagators`), for nodes with AR(2) coefficients ``w1``, ``w2`` and
+    quadrature coefficients ``a``, ``c`` (each (K,)) and the feature ``index`` (F, 4). Kept for
+    the next call with the same arguments: training asks for the same tables twice per batch
+    (forward and adjoint), and without node parameters every batch."""
     global _last_tables
     arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in (w1, w2, a, c)]
     key = (b"".join(v.tobytes() for v in arrays), index.tobytes(), int(n_max))
