@@ -393,7 +393,8 @@ class RRNClassifier:
         return loss, grads
 
     def fit(self, X, y):
-        """Train on ``X`` (samples, time[, channels]) with labels ``y`` (samples,). Returns self."""
+        """Train on ``X`` (samples, time[, channels]) with class labels ``y`` (samples,):
+        integers, strings or whole-number floats. Returns self."""
         self._check_settings()
         X = as_input(X)
         y = np.asarray(y)
@@ -402,6 +403,10 @@ class RRNClassifier:
         if y.dtype.kind in "fc" and not np.isfinite(y).all():
             bad = int(np.flatnonzero(~np.isfinite(y))[0])
             raise ValueError(f"y must hold finite labels, got {y[bad]} at index {bad}")
+        if y.dtype.kind in "fc" and (y != np.round(y)).any():  # as scikit-learn: not a target
+            bad = int(np.flatnonzero(y != np.round(y))[0])
+            raise ValueError(f"y must hold class labels, got the continuous value {y[bad]} at "
+                             f"index {bad} (Unknown label type: continuous)")
         try:
             classes, y_index = np.unique(y, return_inverse=True)
         except TypeError:  # e.g. None among the labels, or numbers mixed with strings

@@ -203,6 +203,9 @@ def test_verbose_false_prints_nothing(capsys):
                                  "batch, time >= 1; got shape (50,)"),
     (np.zeros((4, 50)), np.array([0.0, 1.0, np.nan, 1.0]),
      "y must hold finite labels, got nan at index 2"),
+    (np.zeros((4, 50)), np.array([0.0, 1.0, 0.25, 1.0]),   # a regression target
+     "y must hold class labels, got the continuous value 0.25 at index 2 (Unknown label type: "
+     "continuous)"),
 ])
 def test_bad_training_input(X, y, message):
     with pytest.raises(ValueError, match=whole(message)):
@@ -609,3 +612,5 @@ def test_uncoupled_spec_trains_no_w_res_and_labels_keep_their_dtype(tmp_path):
     assert clf.classes_.dtype == np.uint8 and clf.predict(X).dtype == np.uint8
     path = clf.save(tmp_path / "model.npz")
     assert rrnsim.RRNClassifier.load(path).classes_.dtype == np.uint8
+    whole_floats = small(spec=str(tmp_path / "none.toml"), epochs=1).fit(X, y.astype(float))
+    assert whole_floats.classes_.tolist() == [0.0, 1.0]    # whole-number floats are labels
