@@ -13,18 +13,18 @@ import neo
 import numpy as np
 import quantities as pq
 
-from . import spectral
 from .classifier import FEATURES, PAPER_SETTINGS, RRNClassifier
 from .io import save_arrays
 from .network import RRN
 from .observer import IdealObserver
-from .plots import (plot_class_profiles, plot_confusion, plot_psd, plot_raster, plot_spectra,
-                    plot_traces)
 from .rhythms import band_of
 from .specs import load_spec, spec_names
 from .validation import count, fraction, hertz, positive
 
 __all__ = ["main"]
+
+# Elephant and matplotlib (rrnsim.spectral, rrnsim.plots) take about a second to import: the
+# commands that use them import them, so that ``--help`` and ``models`` answer at once.
 
 
 def _checked(check, convert=float, **options):
@@ -96,6 +96,8 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
 
     Returns (net, result, freqs, psd, written paths).
     """
+    from . import spectral
+    from .plots import plot_spectra, plot_traces
     if Path(out).exists() and not Path(out).is_dir():  # refused before the simulation runs
         raise ValueError(f"--out {str(out)!r} is a file; simulate writes a folder of files")
     spec = load_spec(model)
@@ -151,6 +153,7 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
 
 
 def _print_peak_table(net, freqs, psd):
+    from . import spectral
     peaks, prominence = spectral.peak_frequency(freqs, psd, fmin=0.5)
     print(f"{'node (Hz)':>10} {'band':>11} {'measured peak (Hz)':>19} {'prominence (dB)':>16}")
     for f, p, prom in zip(net.frequencies, peaks.magnitude, prominence):
@@ -347,6 +350,7 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     """Accuracy of a saved model on a task's test split; writes the confusion matrix and the
     class response profile figures. Returns (accuracy, the Bayes-optimal observer's accuracy on
     the same samples for the generated spike task else None, written paths)."""
+    from .plots import plot_class_profiles, plot_confusion
     clf = RRNClassifier.load(model_path)
     X, y, names = load_task(task, "test", data, trials, seed, fs=clf.network_.fs)
     if clf.n_steps_ is not None and X.shape[1] != clf.n_steps_:
@@ -436,6 +440,7 @@ def generate(task="paper", trials=100, seed=0, out=None, file_format=None, progr
     the extension of ``out`` or by ``file_format`` (:func:`_trials_path`; default
     ``trials.nix``). ``progress``: bars for the PING simulation and the NIX writing."""
     from .data import bands_task, bin_block, paper_task, ping_network, save_nix
+    from .plots import plot_raster
     if task not in _GENERATORS:
         raise ValueError(f"unknown task {task!r}; known: {', '.join(_GENERATORS)}")
     out, file_format = _trials_path(out, file_format)
@@ -467,6 +472,7 @@ def generate(task="paper", trials=100, seed=0, out=None, file_format=None, progr
 def _trial_rates(path, arrays=None, meta=None):
     """Population rate of each trial, (time, trial) ``neo.AnalogSignal`` in Hz: from a neo
     file, or from the binned counts ``X`` (trials, time) of ``rrnsim generate``'s ``.npz``."""
+    from . import spectral
     if arrays is None:
         from .data import load_nix
         return spectral.population_rates(load_nix(path))
@@ -485,7 +491,9 @@ def spectrum(path, resolution=2.0, out=None):
     Returns a summary dict ``{"peak_hz", "band", "band_power": {band: value}, ...}`` and the
     written figure paths.
     """
+    from . import spectral
     from .io import load_arrays
+    from .plots import plot_psd
     path = Path(path)
     arrays, meta = load_arrays(path) if _trials_format(path) == "npz" else (None, None)
     if arrays is not None and "x" in arrays:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rrnsim import IdealObserver, RRNClassifier, cli, spectral
+from rrnsim import IdealObserver, RRNClassifier, cli, plots, spectral
 from rrnsim.cli import build_parser, main
 from rrnsim.data import spike_task
 from rrnsim.io import load_arrays
@@ -90,12 +90,12 @@ def test_train_then_evaluate_spike_task(tmp_path, capsys, monkeypatch):
                  "--readout-alpha", "3"]) == 0
     trained = RRNClassifier.load(model)
     assert trained.recurrent_lr_scale == 0.5 and trained.readout_alpha == 3.0
-    plotted, plot_confusion = [], cli.plot_confusion
+    plotted, plot_confusion = [], plots.plot_confusion
 
     def recording(confusion, class_names, title=None):
         plotted.append((np.array(confusion), list(class_names), title))
         return plot_confusion(confusion, class_names, title)
-    monkeypatch.setattr(cli, "plot_confusion", recording)
+    monkeypatch.setattr(plots, "plot_confusion", recording)
     assert main(["evaluate", str(model), "--task", "spikes", "--trials", "400"]) == 0
     out = capsys.readouterr().out
     # the test set evaluate documents: --trials trains of the spike task from the test stream
@@ -281,11 +281,11 @@ def test_simulate_multichannel_input_file(tmp_path, capsys, monkeypatch):
     path = tmp_path / "input.npy"
     np.save(path, np.random.default_rng(0).standard_normal((2, 3000, 3)))
     drawn = {}
-    plot_spectra = cli.plot_spectra
+    plot_spectra = plots.plot_spectra
     def recording(*args, **kwargs):
         drawn.update(kwargs)
         return plot_spectra(*args, **kwargs)
-    monkeypatch.setattr(cli, "plot_spectra", recording)
+    monkeypatch.setattr(plots, "plot_spectra", recording)
     assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
                  str(tmp_path / "out"), "--quiet"]) == 0
     with np.load(tmp_path / "out" / "states.npz", allow_pickle=False) as data:
@@ -437,6 +437,18 @@ def test_uncaught_errors_are_not_blamed_on_brian2(tmp_path):
                          cwd=tmp_path)
     assert run.returncode == 1
     assert "unknown spec 'goldn'" in run.stderr and "Brian 2" not in run.stderr
+
+
+def test_help_does_not_load_elephant_or_matplotlib(tmp_path):
+    """``rrnsim --help`` and ``rrnsim models`` answer without the second that Elephant and
+    matplotlib take to import: the commands that need them import them."""
+    code = ("import sys; from rrnsim.cli import main; main(['models']); "
+            "assert not {'elephant', 'matplotlib', 'brian2'} & set(sys.modules), "
+            "sorted({'elephant', 'matplotlib', 'brian2'} & set(sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "golden" in run.stdout
 
 
 def test_evaluate_refuses_a_model_of_another_task(tmp_path, capsys):
