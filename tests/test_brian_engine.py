@@ -222,6 +222,25 @@ def test_two_engines_share_one_network(golden):
         a.run()
 
 
+def test_an_engine_joining_a_network_that_has_run_starts_its_tables_there(golden):
+    """The input and noise tables start at the engine's first sample time, not at t = 0: a
+    user's Network runs 50.5 ms, then the engine's objects join it. A run that stops before the
+    engine's last sample time is an error that says how far to run."""
+    net = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=10), coupling="gated",
+                     noise=0.2, seed=4)
+    X = np.random.default_rng(11).random((2, 40))
+    warm_up = b2.Network(b2.NeuronGroup(1, "dy/dt = -y/(10*ms) : 1", method="exact"))
+    warm_up.run(50.5 * b2.ms)
+    engine = BrianRRN(net, 2, 40, inputs=X, substeps=SUBSTEPS)
+    warm_up.add(engine.network.objects)
+    warm_up.run(40 * b2.ms, namespace={})    # ends at 90.5 ms; the first sample time is 51 ms
+    with pytest.raises(RuntimeError, match=re.escape(
+            "the network stopped at 90.5 ms, not at the engine's last sample time 91. ms")):
+        engine.states()
+    warm_up.run(0.5 * b2.ms, namespace={})
+    assert relative_error(engine.states(), net.run(X).x) < BOUND
+
+
 def test_states_before_a_full_run_is_an_error(golden):
     engine = BrianRRN(golden, 1, 20, inputs=np.ones((1, 20)))
     with pytest.raises(RuntimeError, match="run it for n_steps/fs, with run.. or a brian2.Network "

@@ -43,6 +43,8 @@ u_spikes : 1                         # spike input summed since the last sample 
 gate : 1                             # coupling output at the last sample time
 coupling : 1                         # W_res @ gate over the nodes of this sample
 x_prev : 1                           # x at the previous sample time
+t_start : second (shared)            # when the engine first ran: its tables start there
+started : boolean (shared)
 """
 
 _GATES = {
@@ -84,6 +86,10 @@ class BrianRRN:
     monitor : brian2.StateMonitor — ``x`` at every sample time
     network : brian2.Network — add your own groups and monitors to it (Brian2's magic
         ``run()`` does not see these objects: run :attr:`network` or a Network holding them)
+
+    The engine may join a Network that has run already: its input and noise tables start at
+    its first sample time there (the first multiple of ``1/fs`` at or after the Network's time),
+    and its run ends ``n_steps/fs`` later.
 
     Brian2's runtime device only: a standalone device (``cpp_standalone``) is refused, because
     the engine reads its monitor and tables between and after runs.
@@ -130,8 +136,12 @@ class BrianRRN:
         if noise is not None:
             table = noise.transpose(1, 0, 2).reshape(self.n_steps, n_total)
             G.namespace["noise_table"] = b2.TimedArray(table, dt=self.sample_clock.dt)
-            drive += " + noise_table(t, i)"
-        gather = ("g = input_table(t, i) + u_spikes" if inputs is not None else "g = u_spikes")
+            drive += " + noise_table(t - t_start, i)"
+        # the tables start at the first sample time the engine runs, which is not t = 0 when
+        # its objects join a Network that has run already
+        gather = ("t_start = t_start + int(not started)*(t - t_start)\nstarted = True\n"
+                  + ("g = input_table(t - t_start, i) + u_spikes" if inputs is not None
+                     else "g = u_spikes"))
         objects = [G]
         self.coupling_synapses = None
         if net.coupling != "none":
@@ -226,6 +236,14 @@ class BrianRRN:
         if recorded.shape[1] > self.n_steps:    # run on (with other engines): x at n_steps/fs
             states = recorded[:, 1:self.n_steps + 1]  # was recorded before the next kick
         else:   # the run stopped at n_steps/fs: the last state is the group's current x
+            last = self.monitor.t[0] + self.n_steps * self.sample_clock.dt
+            now = self.oscillators.clock.t_ * b2.second
+            if abs(now - last) > self.oscillators.clock.dt / 2:
+                raise RuntimeError(
+                    f"the network stopped at {now}, not at the engine's last "
+                    f"sample time {last}: it ran from its first sample time "
+                    f"{self.monitor.t[0]} (the first multiple of 1/fs when it joined the "
+                    f"Network), so run it on to {last} or beyond")
             states = np.concatenate([recorded[:, 1:], np.asarray(self.oscillators.x)[:, None]],
                                     axis=1)
         return states.reshape(self.n_samples, self.net.n_nodes, self.n_steps).transpose(0, 2, 1).copy()
