@@ -79,6 +79,30 @@ def test_spike_source_on_the_sample_clock_matches_binned_counts(golden):
     assert error < BOUND
 
 
+def test_spike_times_off_the_source_grid_are_binned_as_brian2_replays_them(golden):
+    """Brian2's SpikeGeneratorGroup moves each spike down to the start of its time step, so a
+    spike just after a sample time acts at that sample; ``source_dt`` bins the times the same
+    way, and the engines agree again (exact times put those spikes one sample later)."""
+    net = rrnsim.RRN(golden.frequencies, w_res=random_w_res(11, 0.1, seed=12), coupling="gated")
+    n_steps, fs = 100, net.fs
+    engine = BrianRRN(net, 1, n_steps, substeps=SUBSTEPS)
+    dt = engine.oscillators.clock.dt
+    # 30 spikes 3 ms apart, each 0-1 sample interval after a sample time: 1 in 20 land in the
+    # integration step that starts at the sample time
+    times = (np.arange(1, 31) * 3 + np.random.default_rng(13).random(30)) / fs
+    times[:3] = np.array([3, 6, 9]) / fs + 0.5 * float(dt)    # make sure some do
+    source = b2.SpikeGeneratorGroup(1, np.zeros(30, dtype=int), times * b2.second,
+                                    clock=engine.oscillators.clock)
+    engine.network.add(source)
+    engine.connect_spikes(source, sample=0)
+    brian = engine.run()
+    replayed = bin_spike_times(times, fs, n_steps, source_dt=dt)
+    exact = bin_spike_times(times, fs, n_steps)
+    assert replayed.sum() == exact.sum() == 30 and np.flatnonzero(replayed != exact).size >= 6
+    assert relative_error(brian, net.run(replayed[None]).x) < BOUND
+    assert relative_error(brian, net.run(exact[None]).x) > 100 * BOUND
+
+
 def test_spikes_kick_the_oscillators_at_their_own_times(golden):
     """Coupling "none": each spike kicks ``v`` by ``W_in*gain`` at its own time, so ``x`` is the
     sum of damped sines ``exp(-beta*tau)*sin(omega_d*tau)/omega_d`` from the spike times (a kick
@@ -147,6 +171,10 @@ def test_spike_binning_is_causal():
         bin_spike_times([0.0035], 1000.0, 3)
     np.testing.assert_array_equal(bin_spike_times([0.0, 0.4, 1.0, 1.5] * pq.ms, 1 * pq.kHz, 3),
                                   counts)
+    # a replaying source at 0.1 ms moves 1.05 ms down to 1.0 ms (sample 1) and 1.49 ms to 1.4
+    np.testing.assert_array_equal(bin_spike_times([1.05, 1.49] * pq.ms, 1000.0, 3), [0, 0, 2])
+    np.testing.assert_array_equal(
+        bin_spike_times([1.05, 1.49] * pq.ms, 1000.0, 3, source_dt=0.1 * b2.ms), [0, 1, 1])
     for bad, message in (((0.5, 0.0, 3), "fs must be a finite positive number, got 0.0"),
                          (([np.nan], 1000.0, 3), "spike times must be finite, got nan"),
                          (([0.001], 1000.0, 2.5), "n_steps must be an integer, got 2.5")):

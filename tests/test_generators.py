@@ -290,6 +290,14 @@ def test_bin_block_measures_spikes_from_each_trains_t_start():
         bin_block(hand_block([late]))
 
 
+def test_bin_block_bins_as_a_replaying_source_delivers():
+    """``source_dt``: spike times moved down to a Brian2 SpikeGeneratorGroup's steps first."""
+    train = neo.SpikeTrain([1.02, 2.02, 2.5], units="ms", t_stop=5.0)
+    np.testing.assert_array_equal(bin_block(hand_block([train]))[0], [[0, 0, 1, 2, 0]])
+    np.testing.assert_array_equal(bin_block(hand_block([train]), source_dt=0.05 * pq.ms)[0],
+                                  [[0, 1, 1, 1, 0]])
+
+
 def test_bin_block_causal_binning_population_and_units():
     trains = [neo.SpikeTrain([0.0, 0.0004, 0.001], units="s", t_stop=0.005),
               neo.SpikeTrain([1.5, 3.0, 5.0], units="ms", t_stop=5.0),  # 5 ms: after the trial

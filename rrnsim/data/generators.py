@@ -482,7 +482,7 @@ def _annotation(obj, key, where):
         raise ValueError(f"{where} is missing the annotation {key!r}") from None
 
 
-def bin_block(block, fs=None):
+def bin_block(block, fs=None, source_dt=None):
     """Spike counts per sample and labels of a Block of trials, as :class:`rrnsim.RRN` takes them.
 
     1. Read ``fs`` (Hz; the argument, else the block annotation ``fs``) and the trial length
@@ -501,6 +501,10 @@ def bin_block(block, fs=None):
         times within ``[t_start, t_start + duration]``. Empty trains are fine (zero counts).
     fs : float, optional
         Sampling rate (Hz) of the counts; default the block's ``fs`` annotation.
+    source_dt : float or time quantity, optional
+        The time step (s) of a Brian2 ``SpikeGeneratorGroup`` that replays the trials (each
+        trial's times from its ``t_start``): Brian2 moves each spike down to the start of its
+        step, and the counts follow (:func:`rrnsim.engines.brian.bin_spike_times`).
 
     Returns
     -------
@@ -554,7 +558,8 @@ def bin_block(block, fs=None):
                 raise ValueError(f"spike time {t[bad][0]:.6g} s (from t_start) in spike train {j} of "
                                  f"{where} is outside the trial [0, {duration}] s")
             times.append(t)
-        X[k] = bin_spike_times(np.concatenate(times), fs, n_samples + 1)[:n_samples]
+        X[k] = bin_spike_times(np.concatenate(times), fs, n_samples + 1,
+                               source_dt)[:n_samples]
     return X, y
 
 

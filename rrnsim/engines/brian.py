@@ -16,7 +16,9 @@ onward from that time (the state updater runs in the ``end`` slot).
 Spike sources (``SpikeGeneratorGroup``, ``PoissonGroup``, any group) connect through
 :meth:`BrianRRN.connect_spikes`. With coupling ``"none"`` each spike kicks ``v`` at its own time;
 otherwise spikes are summed into the next sample time's input ``u[n]``, as the gate needs it:
-spikes in ``((n-1)/fs, n/fs]`` count in ``u[n]``, which is what :func:`bin_spike_times` does.
+spikes in ``((n-1)/fs, n/fs]`` count in ``u[n]``, which is what :func:`bin_spike_times` does
+(a ``SpikeGeneratorGroup`` first moves each spike down to its own time step: pass that step as
+``source_dt``).
 """
 from .._brian2 import brian2 as b2
 from brian2.devices.device import RuntimeDevice
@@ -249,18 +251,27 @@ class BrianRRN:
         return states.reshape(self.n_samples, self.net.n_nodes, self.n_steps).transpose(0, 2, 1).copy()
 
 
-def bin_spike_times(times_s, fs, n_steps):
+def bin_spike_times(times_s, fs, n_steps, source_dt=None):
     """Spike counts per sample interval as the Brian2 engine sums them, (n_steps,) float64;
     ``times_s`` in s (or a time quantity), ``fs`` in Hz.
 
     A spike at time ``t`` (s) counts in ``u[n]`` with ``n = ceil(t*fs)`` (to within 1e-6 of a
     sample interval, so spikes on the sample grid count at their own sample): spikes in
     ``((n-1)/fs, n/fs]`` kick at ``n/fs``. Spikes past the last sample are an error.
+
+    ``source_dt`` (s, or a time quantity): the time step of a Brian2 ``SpikeGeneratorGroup``
+    that replays these times. Brian2 moves each spike down to the start of its step (to within
+    1e-3 of a step), so a spike just after ``n/fs`` acts at ``n/fs``; the times are moved the
+    same way before counting, and the counts are then what the engine sums. ``None``: the exact
+    times (the same for spikes on that grid, as rrnsim's generators make them).
     """
     fs, n_steps = positive("fs", fs, unit=pq.Hz), count("n_steps", n_steps)
     times_s = np.asarray(in_unit("times_s", times_s, pq.s), dtype=float)
     if not np.isfinite(times_s).all():
         raise ValueError(f"spike times must be finite, got {times_s[~np.isfinite(times_s)][0]}")
+    if source_dt is not None:   # as brian2.SpikeGeneratorGroup bins its spike times
+        source_dt = positive("source_dt", source_dt, unit=pq.s)
+        times_s = np.floor(times_s / source_dt + 1e-3) * source_dt
     steps = np.ceil(times_s * fs - 1e-6).astype(int)
     bad = (steps < 0) | (steps >= n_steps)
     if bad.any():
