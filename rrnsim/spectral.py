@@ -194,6 +194,8 @@ def power_spectrum(signal, fs=None, method="welch", frequency_resolution=None, n
             options["peak_resolution"] = res
         series = series - series.mean(axis=-1, keepdims=True)  # Elephant keeps the mean
         freqs, psd = _elephant.multitaper_psd(series, fs=fs, **options)
+        if n_time % 2 == 0:  # Elephant doubles the Nyquist bin too; one-sided, it is not doubled
+            psd[..., -1] /= 2
     psd = np.moveaxis(psd.reshape(x.shape[:-1] + (-1,)), -1, 0)
     if psd.ndim == 3:
         psd = psd.mean(axis=1)

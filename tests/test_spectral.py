@@ -118,6 +118,19 @@ def test_sinusoid_peak_welch_and_multitaper_agree():
     assert prom_w > 20 and prom_m > 20
 
 
+@pytest.mark.parametrize("n_time", [1000, 999])
+def test_white_noise_is_flat_up_to_nyquist_in_both_methods(n_time):
+    """One-sided PSD of unit white noise: 2/fs in every bin but DC and, for an even length, the
+    Nyquist bin, which holds 1/fs (Elephant's multitaper doubles it; rrnsim does not)."""
+    x = np.random.default_rng(1).standard_normal((200, n_time, 1))
+    for method, options in (("welch", {"frequency_resolution": 10.0}), ("multitaper", {})):
+        freqs, psd = spectral.power_spectrum(x, fs=FS, method=method, **options)
+        psd = psd.magnitude[:, 0]
+        assert abs(psd[5:-5].mean() * FS / 2 - 1) < 0.02, method
+        nyquist = 1 if freqs[-1].magnitude == FS / 2 else 2
+        assert abs(psd[-1] * FS / nyquist - 1) < 0.1, (method, psd[-1] * FS)
+
+
 def test_multitaper_removes_the_mean_like_welch():
     """A constant-rate Poisson count (mean 50, no rhythm) has a flat spectrum: multitaper band
     powers agree with Welch's and no peak sits in the delta band (Elephant's multitaper alone
