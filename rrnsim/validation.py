@@ -19,17 +19,27 @@ def _is_brian2(value):
     return brian2 is not None and isinstance(value, brian2.Quantity)
 
 
+def _si_unit(dim):
+    """The ``quantities`` unit of a Brian2 dimension, at SI scale: Brian2's name for it where
+    quantities reads that name (``V``, ``V**2``, ``kHz*mV``), else its SI base units."""
+    name = str(sys.modules["brian2"].get_unit(dim)).replace("^", "**").replace(" ", "*")
+    try:
+        return pq.Quantity(1.0, name).units
+    except (LookupError, SyntaxError, ValueError):
+        unit = pq.dimensionless
+        for symbol, base in _SI_BASE_UNITS.items():
+            unit = unit * base ** dim.get_dimension(symbol)
+        return unit
+
+
 def as_quantity(name, value):
-    """``value`` with units as one ``quantities`` value: a Brian2 quantity in SI units, a list or
+    """``value`` with units as one ``quantities`` value: a Brian2 quantity at SI scale, a list or
     tuple of quantities as one array in its first item's units. Anything else is returned as it
     is. Units that do not match within a list are an error naming ``name``."""
     if _is_brian2(value):
         if _is_plain(value):
             return np.asarray(value)
-        unit = pq.dimensionless
-        for symbol, base in _SI_BASE_UNITS.items():
-            unit = unit * base ** value.dim.get_dimension(symbol)
-        return np.asarray(value) * unit
+        return np.asarray(value) * _si_unit(value.dim)
     if isinstance(value, (list, tuple)):     # nested lists too
         items = [as_quantity(name, v) for v in value]
         if not any(isinstance(v, pq.Quantity) for v in items):

@@ -410,6 +410,7 @@ def test_brian2_signals_and_spectra_keep_their_units():
     freqs, psd = spectral.power_spectrum(x * b2.mV, fs=FS)
     reference_freqs, reference = spectral.power_spectrum(x * pq.mV, fs=FS)
     np.testing.assert_allclose(psd.rescale(pq.mV ** 2 / pq.Hz).magnitude, reference.magnitude)
+    assert psd.dimensionality.string == "V**2/Hz"   # Brian2's unit names, not kg**2*m**4/...
     bands = spectral.band_power(reference_freqs.magnitude, reference.magnitude * b2.mV ** 2 / b2.Hz)
     expected = spectral.band_power(reference_freqs, reference)
     assert np.isclose(float(bands["alpha"].rescale(pq.mV ** 2).magnitude),
