@@ -363,3 +363,11 @@ def test_spike_task_bad_types(kwargs, match):
 def test_spike_task_negative_seed():
     with pytest.raises(ValueError, match=bad_seed("-1")):
         spike_task(10, seed=-1)
+
+
+def test_every_public_name_of_rrnsim_data_resolves():
+    """The names from modules that import Brian2 load on first use; each one in ``__all__``
+    must be reachable as ``rrnsim.data.<name>``."""
+    import rrnsim.data
+    for name in rrnsim.data.__all__:
+        assert callable(getattr(rrnsim.data, name)), name

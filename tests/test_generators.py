@@ -48,6 +48,7 @@ def test_paper_task_block_structure():
     for seg in block.segments:
         (train,) = seg.spiketrains
         assert train.units == pq.s and train.t_start == 0 * pq.s and train.t_stop == 0.1 * pq.s
+        assert train.sampling_rate == 1000 * pq.Hz   # the spikes lie on the 1/fs grid
         assert seg.annotations["seed"] == 1
         if seg.annotations["label"] == 0:
             assert "frequency" not in seg.annotations and seg.annotations["band"] == ""

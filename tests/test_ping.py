@@ -104,6 +104,7 @@ def test_block_layout():
         assert pops == ["E"] * 40 + ["I"] * 10
         for train in seg.spiketrains:
             assert train.t_start == 0 * pq.s and train.t_stop == 0.25 * pq.s
+            assert train.sampling_rate == 10 * pq.kHz    # dt 0.1 ms
         rate = seg.analogsignals[0]
         assert rate.name == "E rate" and rate.units == pq.Hz and rate.shape == (250, 1)
         assert rate.sampling_rate == 1000.0 * pq.Hz

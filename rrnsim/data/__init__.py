@@ -16,7 +16,8 @@ from .tasks import spike_task
 
 #: Names from the modules that import Brian2, loaded on first use (``import rrnsim`` stays quick).
 _BRIAN2_NAMES = {name: "generators" for name in ("bands_task", "bin_block", "load_nix",
-                                                  "modulated_poisson", "paper_task", "save_nix")}
+                                                  "modulated_poisson", "modulated_poisson_group",
+                                                  "paper_task", "save_nix")}
 _BRIAN2_NAMES.update(autocorrelation_frequency="ping", ping_network="ping")
 
 
@@ -25,5 +26,6 @@ def __getattr__(name):
         return getattr(importlib.import_module(f".{_BRIAN2_NAMES[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["load_mnist", "spike_task", "modulated_poisson", "paper_task", "bands_task",
-           "bin_block", "save_nix", "load_nix", "ping_network", "autocorrelation_frequency"]
+__all__ = ["load_mnist", "spike_task", "modulated_poisson", "modulated_poisson_group",
+           "paper_task", "bands_task", "bin_block", "save_nix", "load_nix", "ping_network",
+           "autocorrelation_frequency"]

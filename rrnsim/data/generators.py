@@ -255,7 +255,8 @@ def _generate(task, labels, class_names, rate_hz, depth, frequency_hz, phase, du
         for j in range(n_trains):
             train_name = f"trial {k}" if n_trains == 1 else f"trial {k} train {j}"
             train = neo.SpikeTrain(times[k * n_trains + j], units=pq.s, t_start=0.0 * pq.s,
-                                   t_stop=duration * pq.s, name=train_name)
+                                   t_stop=duration * pq.s, sampling_rate=fs * pq.Hz,
+                                   name=train_name)
             segment.spiketrains.append(train)
             train.segment = segment
         block.segments.append(segment)
@@ -647,7 +648,8 @@ def load_nix(path):
     NixIO's ``nix_name`` annotations are dropped, numpy scalar annotations become Python
     scalars and a block's ``class_names`` is a list again (NixIO reads a one-element list back as
     its element), so a Block saved by :func:`save_nix` comes back with the annotations it was
-    saved with.
+    saved with. (NixIO does not keep a spike train's ``sampling_rate``: it reads back as neo's
+    default, 1 Hz.)
 
     Parameters
     ----------

@@ -331,6 +331,7 @@ def ping_network(n_exc=400, n_inh=100, duration=1.0, tau_inh_decay=8.0, drive=25
             for cell in range(n):
                 train = neo.SpikeTrain(local_times[bounds[cell]:bounds[cell + 1]] * pq.s,
                                        t_start=0.0 * pq.s, t_stop=t_stop * pq.s,
+                                       sampling_rate=pq.Hz / float(dt / b2.second),
                                        name=f"{pop}{cell}", population=pop, neuron=cell)
                 segment.spiketrains.append(train)
             rate = population_rate(local_times, n, t_stop, fs)
