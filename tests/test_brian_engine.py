@@ -285,3 +285,14 @@ def test_run_namespace_reaches_added_objects(golden):
     engine.network.add(tracker)
     engine.run(namespace={"tau_user": 10 * b2.ms})
     np.testing.assert_allclose(tracker.y[0], np.exp(-20 / 10), rtol=1e-3)
+
+
+def test_a_sampling_rate_that_is_not_a_round_number_keeps_the_time_grids_aligned(caplog):
+    """At 300 Hz, 1/(fs*substeps) did not divide 1/fs exactly in floating point, and Brian2
+    warned that the input table's time grid was not aligned with the oscillators' dt."""
+    net = rrnsim.RRN([5.0, 20.0, 60.0], fs=300.0, noise=0.1, seed=1)
+    X = np.random.default_rng(0).random((1, 30))
+    with caplog.at_level("WARNING", logger="brian2"):
+        states = net.run(X, engine="brian2").x
+    assert not [r for r in caplog.records if "not aligned" in r.getMessage()]
+    assert relative_error(states, net.run(X).x) < BOUND

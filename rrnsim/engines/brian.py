@@ -112,8 +112,9 @@ class BrianRRN:
         omega_d, omega0 = oscillator.angular_frequencies(net.frequencies, net.radius, fs)
         omega_p, beta_p = net.paper_constants
         # the tables and constants live in the group's own namespace, and every object has a
-        # unique name: several engines (and the user's groups) can share one Network
-        G = b2.NeuronGroup(n_total, EQUATIONS, method="rk4", dt=b2.second / (fs * substeps),
+        # unique name: several engines (and the user's groups) can share one Network. dt is
+        # (1/fs)/substeps, a divisor of 1/fs in floating point as Brian2's TimedArray checks it
+        G = b2.NeuronGroup(n_total, EQUATIONS, method="rk4", dt=self.sample_clock.dt / substeps,
                            namespace={"fs": fs * b2.Hz}, name="rrn_oscillators*")
         G.sample = np.repeat(np.arange(self.n_samples), K)
         G.node = np.tile(np.arange(K), self.n_samples)
