@@ -26,12 +26,20 @@ SETTINGS = {"default": {},
             "products": {"windows": 4, "products": 2, "refit_alpha": 100.0}}
 
 
-def positive_int(text):
-    """argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def int_at_least(minimum):
+    """argparse type: an integer >= ``minimum``."""
+    def parse(text):
+        value = int(text)   # a ValueError here is argparse's "invalid int value: ..."
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text}")
+        return value
+    parse.__name__ = "int"
+    return parse
+
+
+positive_int = int_at_least(1)
+#: trial counts: the spike tasks hold both classes, so at least two trials
+trial_count = int_at_least(2)
 
 
 def non_negative_float(text):

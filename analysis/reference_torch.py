@@ -31,8 +31,12 @@ except ImportError:
                      "(torch==2.13.0, CPU)") from None
 
 import rrnsim
-from _common import (HERE, add_mnist_argument, append_record, load_mnist_or_exit, positive_int,
-                     results_file)
+from _common import (HERE, add_mnist_argument, append_record, int_at_least, load_mnist_or_exit,
+                     positive_int, results_file)
+
+
+#: The paper's training settings (AdamW), which ``--train`` uses.
+PAPER_LR, PAPER_WEIGHT_DECAY = 3e-3, 1e-2
 
 __all__ = ["ReferenceRRN", "ReferenceLSTM", "ReferenceRNN", "count_parameters",
            "time_training_batches", "train_reference"]
@@ -205,7 +209,8 @@ def _dtype_of(model):
 
 
 def time_training_batches(model, n_batches=10, batch_size=128, n_steps=784, n_classes=10,
-                          lr=3e-3, weight_decay=1e-2, seed=0, threads=None, X=None, y=None):
+                          lr=PAPER_LR, weight_decay=PAPER_WEIGHT_DECAY, seed=0, threads=None,
+                          X=None, y=None):
     """Wall-clock time of training batches (forward, cross-entropy backward, AdamW step).
 
     Inputs are consecutive batches of ``X`` (samples, time) with labels ``y`` when given (the
@@ -263,7 +268,8 @@ def _accuracy(model, X, y, batch_size=1000):
 
 
 def train_reference(model, X_train, y_train, X_val, y_val, X_test, y_test, epochs,
-                    batch_size=128, lr=3e-3, weight_decay=1e-2, seed=0, progress=True):
+                    batch_size=128, lr=PAPER_LR, weight_decay=PAPER_WEIGHT_DECAY, seed=0,
+                    progress=True):
     """Train ``model`` as in the paper and report test accuracy.
 
     AdamW (``lr`` is the one-cycle schedule's peak, ``weight_decay`` decoupled), one-cycle
@@ -359,13 +365,17 @@ def main(argv=None):
                              "validation epoch kept; the first 5,000 training images validate)")
     parser.add_argument("--epochs", type=positive_int, default=30,
                         help="with --train: epochs (%(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=int_at_least(0), default=0,
                         help="with --train: initial weights and batch order (%(default)s)")
     add_mnist_argument(parser)
     parser.add_argument("--results", default=str(HERE / "results/smnist.jsonl"),
                         help="with --train: JSON-lines file the record is appended to "
                              "(%(default)s)")
     args = parser.parse_args(argv)
+    try:
+        rrnsim.load_spec(args.spec)   # a bad spec is a usage error, before MNIST is read
+    except (OSError, ValueError) as error:
+        parser.error(str(error))
     print(f"torch {torch.__version__}, threads {args.threads or torch.get_num_threads()}, "
           f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if args.threads:
@@ -383,7 +393,11 @@ def main(argv=None):
                   "n_train": len(data.y_train) - n_val, "n_val": n_val, "n_test": len(data.y_test),
                   "test_accuracy": out["test_accuracy"], "train_seconds": round(out["seconds"], 1),
                   "n_parameters": count_parameters(model), "best_epoch": out["best_epoch"] + 1,
-                  "val_accuracy": out["val_accuracy"]}
+                  "val_accuracy": out["val_accuracy"],
+                  "params": {"spec": args.spec if args.train == "rrn" else None,
+                             "batch_size": args.batch_size, "lr": PAPER_LR,
+                             "weight_decay": PAPER_WEIGHT_DECAY,
+                             "threads": torch.get_num_threads()}}
         print(append_record(results, record), flush=True)
         return
     models = {f"ReferenceRRN ({args.spec}, float64)": ReferenceRRN(args.spec),

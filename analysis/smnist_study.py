@@ -11,7 +11,7 @@ import argparse
 import time
 
 from _common import (HERE, SETTINGS, add_mnist_argument, append_record, classifier_params,
-                     load_mnist_or_exit, positive_int, results_file, unique)
+                     int_at_least, load_mnist_or_exit, positive_int, results_file, unique)
 from rrnsim.classifier import RRNClassifier
 
 #: The runs by default, in order (named settings of ``_common.SETTINGS``).
@@ -25,7 +25,7 @@ def main(argv=None):
                         help="training epochs per run (%(default)s)")
     parser.add_argument("--runs", nargs="+", default=RUNS, choices=list(SETTINGS),
                         help=f"named settings to train, in this order (default: {' '.join(RUNS)})")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=int_at_least(0), default=0,
                         help="classifier seed: initial weights, split and batch order (%(default)s)")
     parser.add_argument("--results", default=str(HERE / "results/smnist.jsonl"),
                         help="JSON-lines file that gets one record per run appended (%(default)s)")

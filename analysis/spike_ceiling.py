@@ -31,8 +31,9 @@ learning the mixture over frequencies from 1,000 trains, not the oscillators' fe
 import argparse
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from _common import non_negative_float, positive_int
+from _common import non_negative_float, positive_int, trial_count
 from rrnsim import RRN
 from rrnsim.data import spike_task
 from rrnsim.observer import IdealObserver
@@ -109,14 +110,16 @@ def main(argv=None):
     parser.add_argument("--seeds", type=positive_int, default=3,
                         help="number of seeds s = 0..N-1: training trains from seed 1000+s, test "
                              "trains from 2000+s (%(default)s)")
-    parser.add_argument("--train", type=positive_int, default=1000, help="training trains (1000)")
-    parser.add_argument("--test", type=positive_int, default=10000, help="test trains per seed (10000)")
+    parser.add_argument("--train", type=trial_count, default=1000, help="training trains (1000)")
+    parser.add_argument("--test", type=trial_count, default=10000, help="test trains per seed (10000)")
     parser.add_argument("--components", type=positive_int, nargs="+", default=[1, 4, 8],
                         help="mixture components per class to try (1 4 8)")
     parser.add_argument("--l2", type=non_negative_float, default=1e-2, help="ridge penalty on the weights (0.01)")
     args = parser.parse_args(argv)
     observer = IdealObserver("paper")
     table = {}
+    bar = tqdm(total=args.seeds * len(FEATURE_SETS) * len(args.components), desc="fits",
+               unit="fit")
     for seed in range(args.seeds):
         train, test = spike_task(args.train, seed=1000 + seed), spike_task(args.test, seed=2000 + seed)
         table.setdefault(("Bayes-optimal observer", "-"), []).append(observer.score(test.X, test.y))
@@ -125,7 +128,8 @@ def main(argv=None):
             for m in args.components:
                 table.setdefault((name, m), []).append(
                     fitted_accuracy(F_train, train.y, F_test, test.y, m, args.l2))
-        print(f"seed {seed} done", flush=True)
+                bar.update()
+    bar.close()
     print(f"\n{'features':<34} {'components':>10} {'mean':>6}  per seed")
     for (name, m), accs in table.items():
         print(f"{name:<34} {m!s:>10} {np.mean(accs):6.3f}  " + " ".join(f"{a:.3f}" for a in accs))

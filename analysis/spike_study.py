@@ -6,7 +6,7 @@
   with Brian2 (``rrnsim.data.bands_task``), 1,000 training trials per seed.
 
 For each seed: train ``RRNClassifier(spec=SPEC, **model)`` (``--spec``, default golden) and
-score it and the ``IdealObserver`` on the same test trials. Appends JSON lines to ``--results``
+score it and the ``IdealObserver`` on the same test trials, sampled at the spec's rate. Appends JSON lines to ``--results``
 and prints a table.
 
     python analysis/spike_study.py --tasks paper bands --models default paper --seeds 5
@@ -19,17 +19,18 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from _common import (HERE, SETTINGS, append_record, classifier_params, positive_int, results_file,
-                     unique)
+                     trial_count, unique)
 from rrnsim import IdealObserver, RRNClassifier
 from rrnsim.data import bands_task, bin_block, spike_task
 from rrnsim.specs import load_spec
 
 
-def task_data(task, n_trials, seed):
+def task_data(task, n_trials, seed, fs=1000.0):
+    """Trials (X, y) of a task, sampled at the network's rate ``fs`` (Hz)."""
     if task == "paper":
-        data = spike_task(n_trials, seed=seed)
+        data = spike_task(n_trials, seed=seed, fs=fs)
         return data.X, data.y
-    return bin_block(bands_task(n_trials, seed=seed))
+    return bin_block(bands_task(n_trials, seed=seed, fs=fs))
 
 
 def main(argv=None):
@@ -44,8 +45,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=positive_int, default=5,
                         help="number of seeds s = 0..N-1: training data seed 1000+s, test 2000+s, "
                              "classifier seed s (%(default)s)")
-    parser.add_argument("--train", type=positive_int, default=1000, help="training trials (1000)")
-    parser.add_argument("--test", type=positive_int, default=10000,
+    parser.add_argument("--train", type=trial_count, default=1000, help="training trials (1000)")
+    parser.add_argument("--test", type=trial_count, default=10000,
                         help="test trials per seed (10000)")
     parser.add_argument("--results", default=str(HERE / "results/spike_tasks.jsonl"),
                         help="JSON-lines file that gets one record per task, model and seed appended "
@@ -60,10 +61,10 @@ def main(argv=None):
     table = {}
     bar = tqdm(total=len(tasks) * args.seeds * len(models), desc="fits", unit="fit")
     for task in tasks:
-        observer = IdealObserver(task)
+        observer = IdealObserver(task, fs=spec.fs_hz)
         for seed in range(args.seeds):
-            X_train, y_train = task_data(task, args.train, 1000 + seed)
-            X_test, y_test = task_data(task, args.test, 2000 + seed)
+            X_train, y_train = task_data(task, args.train, 1000 + seed, spec.fs_hz)
+            X_test, y_test = task_data(task, args.test, 2000 + seed, spec.fs_hz)
             ideal = observer.score(X_test, y_test)
             table.setdefault((task, "ideal observer"), []).append(ideal)
             for model in models:
@@ -78,7 +79,8 @@ def main(argv=None):
                           "n_test": len(y_test), "n_parameters": clf.n_parameters_,
                           "train_seconds": round(time.perf_counter() - started, 2),
                           "params": classifier_params(clf),
-                          "frequencies_hz": spec.layout.frequencies_hz.round(4).tolist()}
+                          "frequencies_hz": spec.layout.frequencies_hz.round(4).tolist(),
+                          "fs_hz": spec.fs_hz}
                 table.setdefault((task, model), []).append(record["test_accuracy"])
                 bar.write(append_record(results, record))   # above the bar
                 bar.update()
