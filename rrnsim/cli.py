@@ -126,6 +126,10 @@ def simulate(model="golden", engine="brian2", duration=2.0, batch=1, input_path=
     if resolution < coarsest:
         print(f"--resolution {resolution:g} Hz is finer than a {result.x.shape[1] / net.fs:g} s "
               f"run resolves: using {coarsest:g} Hz")
+        if input_path is not None and result.x.shape[1] < result.x.shape[0]:
+            print(f"warning: input file {str(input_path)!r} holds {result.x.shape[0]} trials of "
+                  f"{result.x.shape[1]} samples; the layout is (batch, time[, channels]). Is it "
+                  "transposed?", file=sys.stderr)
     freqs, psd = spectral.power_spectrum(result.x, fs=net.fs,
                                          frequency_resolution=max(resolution, coarsest))
     out = Path(out)
@@ -314,11 +318,17 @@ def _read_trials(path, fs):
 
 
 def _check_writable(path):
-    """Fail before long work, not after it, when ``path`` cannot be written."""
-    folder = Path(path).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    if not os.access(folder, os.W_OK) or Path(path).is_dir():
-        raise ValueError(f"cannot write {str(path)!r}")
+    """Fail before long work, not after it, when ``path`` cannot be written; the error says
+    why."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"cannot write {str(path)!r}: it is a folder")
+    for folder in reversed([path.parent, *path.parent.parents]):
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"cannot write {str(path)!r}: {str(folder)!r} is a file, not a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(path.parent, os.W_OK):
+        raise ValueError(f"cannot write {str(path)!r}: its folder is not writable")
 
 
 def train(model="golden", task="spikes", data=None, out="model.npz", trials=None, seed=0,
@@ -512,12 +522,15 @@ def spectrum(path, resolution=2.0, out=None):
         ylabel, what = "PSD of rate (Hz²/Hz)", f"population rate of {rates.shape[1]} trial(s)"
     peak, prominence = spectral.peak_frequency(freqs, total[:, None] * psd.units, fmin=1.0)
     band_power = spectral.band_power(freqs, total[:, None] * psd.units)
-    summary = {"peak_hz": float(peak.magnitude[0]), "band": band_of(float(peak.magnitude[0])),
+    summary = {"peak_hz": float(peak.magnitude[0]),
+               "band": band_of(float(peak.magnitude[0])) or None,   # None: outside the bands
                "prominence_db": float(prominence[0]),
                "band_power": {b: float(np.asarray(v).ravel()[0]) for b, v in band_power.items()},
                "source": what, "resolution_hz": resolution}
+    folder = out is not None and (Path(out).is_dir() or str(out).endswith(("/", os.sep)))
     out = Path(out) if out else path.with_suffix(".psd.png")
-    if out.is_dir():
+    if folder:  # an existing folder, or one named with a trailing slash
+        out.mkdir(parents=True, exist_ok=True)
         out = out / path.with_suffix(".psd.png").name
     elif not out.suffix:
         out = out.with_suffix(".png")  # what matplotlib would write; report that name

@@ -329,6 +329,11 @@ def test_simulate_refuses_an_input_that_looks_transposed_and_says_when_it_coarse
                  "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert ("--resolution 0.1 Hz is finer than a 1 s run resolves: using 1 Hz"
             in capsys.readouterr().out)
+    np.save(path, np.random.default_rng(0).random((500, 2)))   # 2 trials of 500, transposed
+    assert main(["simulate", "--engine", "discrete", "--input", str(path), "--out",
+                 str(tmp_path / "out"), "--quiet"]) == 0
+    assert (f"input file '{path}' holds 500 trials of 2 samples; the layout is (batch, "
+            "time[, channels]). Is it transposed?" in capsys.readouterr().err)
 
 
 def test_spectrum_out_folder_gets_the_figure_inside(tmp_path, capsys):
@@ -338,6 +343,34 @@ def test_spectrum_out_folder_gets_the_figure_inside(tmp_path, capsys):
     assert main(["spectrum", str(tmp_path / "sim" / "states.npz"), "--out",
                  str(tmp_path / "figures")]) == 0
     assert [p.name for p in (tmp_path / "figures").iterdir()] == ["states.psd.png"]
+    # a folder named with a trailing slash is made, and the figure goes inside it
+    assert main(["spectrum", str(tmp_path / "sim" / "states.npz"), "--out",
+                 str(tmp_path / "new") + "/"]) == 0
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["states.psd.png"]
+
+
+def test_spectrum_json_band_is_null_for_a_peak_outside_the_bands(tmp_path, capsys):
+    spec = tmp_path / "fast.toml"
+    spec.write_text('name = "fast"\n[frequencies]\nhz = [300.0]\n')   # above 200 Hz
+    assert main(["simulate", "--model", str(spec), "--engine", "discrete", "--duration", "2",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["spectrum", str(tmp_path / "out" / "states.npz"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["band"] is None and abs(summary["peak_hz"] - 300) < 5
+
+
+def test_outputs_that_cannot_be_written_say_why(tmp_path, capsys):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file.npz").write_bytes(b"keep")
+    assert main(["train", "--model", "e", "--trials", "40", "--epochs", "1", "--quiet",
+                 "--out", str(tmp_path / "folder")]) == 2
+    assert f"cannot write '{tmp_path / 'folder'}': it is a folder" in capsys.readouterr().err
+    assert main(["train", "--model", "e", "--trials", "40", "--epochs", "1", "--quiet",
+                 "--out", str(tmp_path / "file.npz" / "m.npz")]) == 2
+    assert (f"cannot write '{tmp_path / 'file.npz' / 'm.npz'}': '{tmp_path / 'file.npz'}' is a "
+            "file, not a folder" in capsys.readouterr().err)
+    assert (tmp_path / "file.npz").read_bytes() == b"keep"
 
 
 def test_spectrum_json_is_strict_json_when_a_band_is_above_nyquist(tmp_path, capsys):
