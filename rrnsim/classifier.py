@@ -9,6 +9,7 @@ phase-keeping window means of x and of its quadrature, each node's resonance wit
 (second-order: whether the input arrives in step with the node's oscillation), and a mixture
 readout that combines them non-linearly.
 """
+import contextlib
 import functools
 import inspect
 import json
@@ -419,9 +420,36 @@ class RRNClassifier:
         n_val = int(round(self.validation_fraction * len(y_index)))
         if self.validation_fraction > 0:
             n_val = max(n_val, 1)   # a small data set still gets a validation sample
-        if len(y_index) - n_val < 2:  # checked before any fitted attribute changes
+        if len(y_index) - n_val < 2:
             raise ValueError(f"only {len(y_index) - n_val} training sample(s) after the "
                              "validation split")
+        self._check_windows(X.shape[1])
+        with self._unchanged_on_failure():
+            self._train(X, classes, y_index, n_val)
+        return self
+
+    @contextlib.contextmanager
+    def _unchanged_on_failure(self):
+        """On an error (or an interrupt) inside, put the fitted attributes back as they were:
+        the previous model, or none. A failed fit never leaves a half-initialised model."""
+        fitted = {name: value for name, value in vars(self).items() if name.endswith("_")}
+        try:
+            yield
+        except BaseException:
+            for name in [name for name in vars(self) if name.endswith("_")]:
+                delattr(self, name)
+            vars(self).update(fitted)
+            raise
+
+    def _check_windows(self, n_steps):
+        """Trials of ``n_steps`` samples must hold at least one sample per window."""
+        if n_steps < self._n_windows:
+            raise ValueError(f"windows={self.windows} needs trials of at least {self._n_windows} "
+                             f"samples, got {n_steps}")
+
+    def _train(self, X, classes, y_index, n_val):
+        """Initialise the model and train it on ``X`` (samples, time, channels) with class
+        indices ``y_index`` (samples,), holding ``n_val`` samples out for validation."""
         rng = np.random.default_rng(self.seed)
         self.classes_, self.n_channels_, self.n_steps_ = classes, X.shape[2], X.shape[1]
         self._init(self.n_channels_, len(self.classes_), rng)
@@ -485,7 +513,6 @@ class RRNClassifier:
             self._refit(X, y_index)
         self.n_parameters_ = int(sum(self.params_[k].size for k in trainable)
                                  - (self.network_.n_nodes if "w_res" in trainable else 0))
-        return self
 
     def _refit(self, X, y_index):
         """Refit the readout on the normalised features of all of ``X`` by L-BFGS with the L2
@@ -519,10 +546,18 @@ class RRNClassifier:
         """The features the readout sees, before normalisation: (samples, D) float64.
 
         ``X`` (samples, time[, channels]) may be longer or shorter in time than the training
-        data: every feature is a mean over time (the windows split each sequence into equal
-        parts), so trials of another duration are read out on the same scale."""
+        data, and every feature is a mean over time (the windows split each sequence into
+        equal parts). But the oscillators barely decay (r close to 1): their states build up
+        over a trial, so over another length the same input gives other features, and a
+        warning says so."""
         self._check_fitted()
         X = as_input(X, self.n_channels_)
+        self._check_windows(X.shape[1])
+        if self.n_steps_ is not None and X.shape[1] != self.n_steps_:
+            warnings.warn(f"the trials have {X.shape[1]} samples, the model was trained on "
+                          f"{self.n_steps_}: its features are means over time of states that "
+                          "build up over a trial, so over another length they measure something "
+                          "else", stacklevel=2)
         return self._summaries_to_features(self.network_.summaries(
             X, self._n_windows, self._products_band, self._resonance))
 

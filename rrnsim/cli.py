@@ -363,10 +363,6 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     from .plots import plot_class_profiles, plot_confusion
     clf = RRNClassifier.load(model_path)
     X, y, names = load_task(task, "test", data, trials, seed, fs=clf.network_.fs)
-    if clf.n_steps_ is not None and X.shape[1] != clf.n_steps_:
-        print(f"warning: the test trials have {X.shape[1]} samples, the model was trained on "
-              f"{clf.n_steps_}; its features are means over time, but over another length they "
-              "measure something else", file=sys.stderr)
     unknown = sorted(set(np.unique(y).tolist()) - set(clf.classes_.tolist()))
     if unknown:
         raise ValueError(f"the {task} test set has labels {unknown} that the model "

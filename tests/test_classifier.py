@@ -614,3 +614,44 @@ def test_uncoupled_spec_trains_no_w_res_and_labels_keep_their_dtype(tmp_path):
     assert rrnsim.RRNClassifier.load(path).classes_.dtype == np.uint8
     whole_floats = small(spec=str(tmp_path / "none.toml"), epochs=1).fit(X, y.astype(float))
     assert whole_floats.classes_.tolist() == [0.0, 1.0]    # whole-number floats are labels
+
+
+def test_a_failed_fit_leaves_the_previous_model_as_it_was(tmp_path):
+    """An error inside fit (here a spec file that cannot be read, found when the network is
+    built) restores every fitted attribute: the old model predicts as before, under its own
+    labels. On an unfitted estimator, it stays unfitted."""
+    X, y = rhythm_task(n=60)
+    clf = small(epochs=2).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.set_params(spec=str(tmp_path / "missing.toml"))
+    with pytest.raises((OSError, ValueError), match="missing.toml"):
+        clf.fit(X, np.where(y == 0, "cat", "dog"))
+    assert clf.classes_.tolist() == [0, 1]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    fresh = small(spec=str(tmp_path / "missing.toml"))
+    with pytest.raises((OSError, ValueError)):
+        fresh.fit(X, y)
+    assert not [name for name in vars(fresh) if name.endswith("_")]
+
+
+def test_trials_shorter_than_the_windows_are_refused_before_training():
+    X, y = rhythm_task(n=20, n_steps=3)
+    with pytest.raises(ValueError, match=whole("windows=4 needs trials of at least 4 samples, "
+                                               "got 3")):
+        small(windows=4).fit(X, y)
+    clf = small(windows=2, epochs=1).fit(*rhythm_task(n=20))
+    with pytest.raises(ValueError, match="windows=2 needs trials of at least 2 samples, got 1"):
+        clf.predict(np.zeros((2, 1)))
+
+
+def test_trials_of_another_length_than_training_warn():
+    """The oscillators barely decay, so the features of the same input grow with its length:
+    the model warns, and its features do differ."""
+    X, y = rhythm_task(n=40, n_steps=200)
+    clf = small(epochs=1).fit(X, y)
+    longer = np.concatenate([X, X], axis=1)
+    with pytest.warns(UserWarning, match="the trials have 400 samples, the model was trained "
+                                         "on 200"):
+        features = clf.transform(longer)
+    power = slice(0, clf.network_.n_nodes)      # log power: first K features
+    assert features[:, power].mean() > clf.transform(X)[:, power].mean() + 0.3

@@ -147,7 +147,7 @@ def test_train_and_evaluate_on_trials_files_that_generate_writes(tmp_path, capsy
     longer = spike_task(20, seed=3, duration=0.2)
     save_arrays(tmp_path / "long.npz", {"X": longer.X, "y": longer.y}, {"fs_hz": 1000.0})
     assert main(["evaluate", str(model), "--data", str(tmp_path / "long.npz")]) == 0
-    assert ("warning: the test trials have 200 samples, the model was trained on 100"
+    assert ("rrnsim: note: the trials have 200 samples, the model was trained on 100"
             in capsys.readouterr().err)
 
 
