@@ -45,6 +45,16 @@ _MAX_GRAD_NORM = 1.0
 _POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
 
 
+def _label_kind(labels):
+    """'number', 'string' or 'bytes': the kind of an array of class labels (object arrays by
+    their items)."""
+    kinds = {"U": "string", "S": "bytes"}
+    if labels.dtype.kind != "O":
+        return kinds.get(labels.dtype.kind, "number")
+    items = {type(v) for v in labels.tolist()}
+    return "string" if items <= {str} else "bytes" if items <= {bytes} else "number"
+
+
 @functools.cache
 def _thread_pools():
     """The process's thread pools, found once (3 ms); limiting them then costs microseconds."""
@@ -539,8 +549,14 @@ class RRNClassifier:
 
     # --- prediction ---
     def _check_fitted(self):
+        """Before fit: scikit-learn's NotFittedError (a ValueError) when it is installed, which
+        its tools and user code catch; else a ValueError."""
         if not hasattr(self, "params_"):
-            raise ValueError("this RRNClassifier is not fitted yet: call fit(X, y) first")
+            try:    # imported here: scikit-learn takes most of a second to import
+                from sklearn.exceptions import NotFittedError as error
+            except ImportError:
+                error = ValueError
+            raise error("this RRNClassifier is not fitted yet: call fit(X, y) first")
 
     def transform(self, X):
         """The features the readout sees, before normalisation: (samples, D) float64.
@@ -588,10 +604,16 @@ class RRNClassifier:
         return self.classes_[self._logits(X).argmax(axis=1)]
 
     def score(self, X, y):
-        """Accuracy on ``X``, ``y``."""
+        """Accuracy on ``X``, ``y``. Labels of another kind than the classes' (strings against
+        numbers, bytes against strings) are an error, as in scikit-learn: they would never
+        match, and the accuracy would be 0."""
         y, predicted = np.asarray(y), self.predict(X)
         if y.shape != predicted.shape:
             raise ValueError(f"y must have shape {predicted.shape} to match X, got {y.shape}")
+        if _label_kind(y) != _label_kind(self.classes_):
+            raise ValueError(f"y holds {_label_kind(y)} labels, the model's classes are "
+                             f"{_label_kind(self.classes_)}: {self.classes_.tolist()} (Mix of "
+                             "label input types)")
         return float(np.mean(predicted == y))
 
     # --- model files ---
@@ -663,6 +685,10 @@ class RRNClassifier:
                 if arrays_by_name[name].shape != shape:
                     raise ValueError(f"array {name!r} has shape {arrays_by_name[name].shape}, "
                                      f"the settings and classes need {shape}")
+                if not np.isfinite(arrays_by_name[name]).all():
+                    raise ValueError(f"array {name!r} holds values that are not finite")
+            if (clf.bn_state_["running_var"] < 0).any():
+                raise ValueError("array 'running_var' holds negative variances")
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{str(path)!r} is an incomplete or corrupt RRNClassifier file: "
                              f"{err}") from None

@@ -245,6 +245,11 @@ def test_bad_labels_and_scoring_lengths():
     clf = small(epochs=1).fit(X, y)
     with pytest.raises(ValueError, match=r"y must have shape \(20,\) to match X, got \(1,\)"):
         clf.score(X, y[:1])
+    # labels of another kind never match: an error, not an accuracy of 0
+    with pytest.raises(ValueError, match=whole("y holds string labels, the model's classes are "
+                                               "number: [0, 1] (Mix of label input types)")):
+        clf.score(X, y.astype(str))
+    assert clf.score(X, y.astype(float)) == clf.score(X, y)
 
 
 @pytest.mark.parametrize("validation_fraction", [0.1, 0.0])
@@ -324,8 +329,9 @@ def test_works_with_scikit_learn_model_selection():
 
 def test_unfitted_use_and_an_untrainable_coupling(tmp_path):
     X, y = rhythm_task(n=20)
-    with pytest.raises(ValueError, match=whole("this RRNClassifier is not fitted yet: call "
-                                               "fit(X, y) first")):
+    from sklearn.exceptions import NotFittedError   # scikit-learn's, a ValueError
+    with pytest.raises(NotFittedError, match=whole("this RRNClassifier is not fitted yet: call "
+                                                   "fit(X, y) first")):
         small().predict(X)
     spec = tmp_path / "phase.toml"
     spec.write_text('name = "p"\ncoupling = "phase"\n[frequencies]\nhz = [5.0, 20.0]\n')
@@ -391,6 +397,17 @@ def test_model_files_from_a_newer_rrnsim_or_with_inconsistent_arrays_are_named(t
     np.savez(tmp_path / "list.npz", **contents)
     with pytest.raises(ValueError, match="list.npz.*a JSON list, not an object"):
         RRNClassifier.load(tmp_path / "list.npz")
+    weight = arrays["param_readout_weight"].copy()
+    weight.flat[3] = np.nan
+    rrnsim.io.save_arrays(tmp_path / "nan.npz", {**arrays, "param_readout_weight": weight},
+                          metadata)
+    with pytest.raises(ValueError, match="nan.npz.*'readout_weight' holds values that are not "
+                                         "finite"):
+        RRNClassifier.load(tmp_path / "nan.npz")
+    rrnsim.io.save_arrays(tmp_path / "var.npz", {**arrays, "bn_running_var":
+                                                 -arrays["bn_running_var"]}, metadata)
+    with pytest.raises(ValueError, match="var.npz.*'running_var' holds negative variances"):
+        RRNClassifier.load(tmp_path / "var.npz")
 
 
 def test_model_files_from_before_recurrent_lr_scale_load_with_the_settings_they_trained_at(
