@@ -45,6 +45,21 @@ _MAX_GRAD_NORM = 1.0
 _POWER_FLOOR = 1e-30  # keeps log(power) finite for an input without any drive (power 0)
 
 
+def _validation_split(y_index, n_val, rng):
+    """Validation and training indices (each (n,) int) for class indices ``y_index``: each
+    class gives its share of the ``n_val`` validation samples in proportion to its size (the
+    largest remainders round up) and keeps at least one training sample; its samples are drawn
+    at random from ``rng``. Fewer than ``n_val`` only where classes are too small to give."""
+    counts = np.bincount(y_index)
+    share = n_val * counts / counts.sum()
+    take = np.floor(share).astype(int)
+    take[np.argsort(take - share, kind="stable")[:n_val - take.sum()]] += 1
+    take = np.minimum(take, counts - 1)
+    members = [rng.permutation(np.flatnonzero(y_index == c)) for c in range(counts.size)]
+    return (np.concatenate([m[:k] for m, k in zip(members, take)]),
+            np.concatenate([m[k:] for m, k in zip(members, take)]))
+
+
 def _label_kind(labels):
     """'number', 'string' or 'bytes': the kind of an array of class labels (object arrays by
     their items)."""
@@ -126,8 +141,10 @@ class RRNClassifier:
         a few epochs and overfits (spike task at ``lr=1e-2``, before the readout prior: 0.69
         against 0.70 at 0.1x).
     validation_fraction : float
-        Fraction of the training data held out (at least one sample if > 0) to pick the best
-        epoch by its validation loss (cross-entropy): the latest epoch whose loss is within one
+        Fraction of the training data held out (at least one sample if > 0), stratified: each
+        class gives its share in proportion to its size and keeps at least one training sample
+        (so a class of one sample is never held out), to pick the best epoch by its validation
+        loss (cross-entropy): the latest epoch whose loss is within one
         standard error of the lowest (the one-standard-error rule). Later epochs of the
         one-cycle schedule are annealed; on a small split, a lower loss earlier is mostly noise.
         0: keep the last epoch.
@@ -463,8 +480,8 @@ class RRNClassifier:
         rng = np.random.default_rng(self.seed)
         self.classes_, self.n_channels_, self.n_steps_ = classes, X.shape[2], X.shape[1]
         self._init(self.n_channels_, len(self.classes_), rng)
-        order = rng.permutation(len(y_index))
-        val, train = order[:n_val], order[n_val:]
+        val, train = _validation_split(y_index, n_val, rng)
+        n_val = len(val)
         l2 = self.readout_alpha / len(train)
         # fixed oscillators: the features never change, so compute them once
         features = self.transform(X) if self._fixed_oscillators else None

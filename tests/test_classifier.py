@@ -672,3 +672,16 @@ def test_trials_of_another_length_than_training_warn():
         features = clf.transform(longer)
     power = slice(0, clf.network_.n_nodes)      # log power: first K features
     assert features[:, power].mean() > clf.transform(X)[:, power].mean() + 0.3
+
+
+def test_the_validation_split_is_stratified_and_keeps_every_class_in_training():
+    from rrnsim.classifier import _validation_split
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [13, 13, 4])
+    val, train = _validation_split(y, 3, rng)
+    assert np.bincount(y[val]).tolist() == [1, 1, 1]        # 0.4 of class 2 rounds up
+    assert sorted(np.concatenate([val, train]).tolist()) == list(range(30))
+    y = np.repeat([0, 1, 2], [50, 49, 1])     # class 2's only sample stays in training
+    for seed in range(20):
+        val, train = _validation_split(y, 10, np.random.default_rng(seed))
+        assert 2 in y[train] and np.bincount(y[val], minlength=3).tolist() == [5, 5, 0]
