@@ -381,7 +381,8 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     confusion = np.zeros((len(classes), len(classes)), dtype=int)
     np.add.at(confusion, (np.searchsorted(classes, y), np.searchsorted(classes, predicted)), 1)
     labels = [names[int(c)] for c in classes]
-    plot_confusion(confusion, labels, title=f"{task}: accuracy {accuracy:.3f}").savefig(
+    source = Path(data).name if data is not None else task
+    plot_confusion(confusion, labels, title=f"{source}: accuracy {accuracy:.3f}").savefig(
         written[0], dpi=120)
     resonance = clf.features == "resonance"
     summaries = clf.network_.summaries(X, resonance=resonance)
@@ -508,7 +509,8 @@ def spectrum(path, resolution=2.0, out=None):
         freqs, psd = spectral.power_spectrum(arrays["x"], fs=fs, frequency_resolution=resolution)
         labels = [f"{f:.3g} Hz" for f in arrays.get("frequencies_hz", range(psd.shape[1]))]
         total = psd.magnitude.sum(axis=1)
-        ylabel, what = "PSD of x (1/Hz)", "node states"
+        ylabel = "PSD of x (1/Hz)"
+        what = f"node states of {meta.get('model', 'a model')} at {fs:g} Hz"
     else:
         rates = _trial_rates(path, arrays, meta)
         resolution = max(resolution, float(rates.sampling_rate.rescale("Hz")) / rates.shape[0])
@@ -531,7 +533,7 @@ def spectrum(path, resolution=2.0, out=None):
     elif not out.suffix:
         out = out.with_suffix(".png")  # what matplotlib would write; report that name
     plot_psd(freqs.magnitude, psd.magnitude, labels, ylabel=ylabel,
-             title=f"{path.name}: {what}").savefig(out, dpi=120)
+             title=f"{path.name}: {what}, {resolution:g} Hz bins").savefig(out, dpi=120)
     return summary, [out]
 
 

@@ -10,6 +10,8 @@ rates in Hz (1/s), times in seconds.
 """
 import numpy as np
 
+from .validation import positive
+
 __all__ = [
     "ar2_coefficients", "node_parameters", "damping_rate", "angular_frequencies",
     "kick_gain", "paper_constants", "ar2_power_spectrum", "stability_violations",
@@ -77,21 +79,39 @@ def paper_constants(w1, w2, fs_hz):
     return np.sqrt((w1 + w2 - 1.0) / (w2 * dt ** 2)), -(w1 + 2.0 * w2) / (2.0 * w2 * dt)
 
 
-def ar2_power_spectrum(freqs_hz, frequency_hz, radius, fs_hz):
-    """Analytic power spectrum of each node driven by unit-variance white drive.
+def ar2_power_spectrum(freqs_hz, frequency_hz, radius, fs_hz, bin_width_hz=None):
+    """Analytic (steady-state) power spectrum of each node driven by unit-variance white drive.
 
     Returns shape ``(len(freqs_hz), K)``: the one-sided PSD (units**2/Hz) of ``x`` when
     ``drive[n]`` is white noise of variance 1, i.e. ``2/fs / |1 - w1 z^-1 - w2 z^-2|**2``, but
     ``1/fs / |...|**2`` at 0 Hz and at Nyquist (fs/2): like scipy's and Elephant's one-sided
-    Welch bins, which double every bin but those two, so the PSD on the ``rfftfreq`` bins of n
-    samples sums to the variance of ``x`` times n/fs.
+    Welch bins, which double every bin but those two.
+
+    ``bin_width_hz``: the mean over each bin ``[f - w/2, f + w/2]`` instead of the value at
+    ``f``. A resonance narrower than a bin (r close to 1: half-width ``beta/(2*pi)`` Hz) then
+    shows its power, which a spectral estimate with such bins measures, wherever the bin lies;
+    on the ``rfftfreq`` bins of n samples (width fs/n) it sums to the variance of ``x`` times
+    n/fs. At the bin centres alone the peak depends on how close a centre falls to it.
     """
-    w1, w2 = ar2_coefficients(frequency_hz, radius, fs_hz)
+    w1, w2 = map(np.atleast_1d, ar2_coefficients(frequency_hz, radius, fs_hz))
     cycles = np.asarray(freqs_hz, dtype=float)[:, None] / fs_hz  # cycles per sample
     sides = np.where(np.isclose(cycles, 0.0, rtol=0, atol=1e-12)
                      | np.isclose(cycles, 0.5, rtol=0, atol=1e-12), 1.0, 2.0)
-    z = np.exp(-2j * np.pi * cycles)
-    return sides / fs_hz / np.abs(1.0 - w1 * z - w2 * z ** 2) ** 2
+
+    def at(c, k):
+        """1/|A(z)|**2 of node k at ``c`` cycles per sample."""
+        z = np.exp(-2j * np.pi * c)
+        return 1.0 / np.abs(1.0 - w1[k] * z - w2[k] * z ** 2) ** 2
+    if bin_width_hz is None:
+        gain = at(cycles, slice(None))
+    else:   # midpoint rule, 4 points per half-width of the sharpest resonance (at most 4096)
+        width = positive("bin_width_hz", bin_width_hz) / fs_hz
+        half_width = damping_rate(np.min(radius), fs_hz) / (2 * np.pi) / fs_hz
+        n_sub = int(np.clip(np.ceil(4 * width / half_width), 8, 4096))
+        offsets = ((np.arange(n_sub) + 0.5) / n_sub - 0.5) * width
+        gain = np.stack([at(cycles[:, 0, None] + offsets, k).mean(axis=1)
+                         for k in range(w1.size)], axis=1)
+    return sides / fs_hz * gain
 
 
 def stability_violations(frequency_hz, radius, fs_hz, require_positive_w1=False):

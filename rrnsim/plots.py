@@ -6,6 +6,7 @@ Plots read states, spectra and models; they never change them.
 """
 import numpy as np
 import quantities as pq
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -46,7 +47,9 @@ def _spectrum(freqs_hz, psd, n_columns=None):
         raise ValueError(f"psd must have one column per node ({n_columns}), got shape {p.shape}")
     dimensionless = units.dimensionality == pq.dimensionless.dimensionality
     keep = f > 0
-    return f[keep], p[keep], "" if dimensionless else units.dimensionality.string
+    if not (p[keep] > 0).any():
+        raise ValueError("psd has no positive value to draw on a log axis (all zero?)")
+    return f[keep], p[keep], "" if dimensionless else units.dimensionality.unicode
 
 
 def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
@@ -61,6 +64,8 @@ def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
     if states.ndim != 3 or states.shape[1] == 0:
         raise ValueError(f"states must have shape (batch, time, node) with time >= 1, got shape "
                          f"{states.shape}")
+    if not np.isfinite(states[sample]).all():
+        raise ValueError(f"states of sample {sample} hold values that are not finite")
     if np.shape(frequencies) != states.shape[2:]:
         raise ValueError(f"frequencies must give one value (Hz) per node of states "
                          f"({states.shape[2]} nodes), got {np.ravel(frequencies).tolist()}")
@@ -83,12 +88,17 @@ def plot_traces(states, fs, frequencies, sample=0, seconds=None, title=None):
     ax.set_yticks(range(len(order)), [_node_label(frequencies[k]) for k in order], fontsize=8)
     ax.set_xlabel("time (s)")
     ax.set_xlim(t[0], t[-1])
-    ax.set_title(title or "node states x (each scaled to its range)")
+    ax.set_title(f"{title or 'node states x'} (each trace scaled to its own range)")
     return fig
 
 
 def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, title=None):
     """Each node's measured PSD (solid) over its analytic AR(2) PSD (dashed), bands shaded.
+
+    The analytic PSD is the steady state's, as the mean over each frequency bin (its resonance
+    is often narrower than a bin: :func:`rrnsim.oscillator.ar2_power_spectrum`). A run shorter
+    than a node's time constant ``1/beta`` (100 s at r = 0.99999 and 1 kHz) has not reached its
+    steady state: its measured peak lies below the analytic one.
 
     freqs_hz : (F,) Hz; psd : (F, node) in units**2/Hz (a quantity's units label the axis);
     frequencies : (node,) Hz; radius : (node,) pole radii (dimensionless); fs : sampling rate
@@ -96,7 +106,8 @@ def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, tit
     """
     n = len(frequencies)
     f, p, units = _spectrum(freqs_hz, psd, n_columns=n)
-    analytic = input_variance * ar2_power_spectrum(f, frequencies, radius, fs)
+    analytic = input_variance * ar2_power_spectrum(f, frequencies, radius, fs,
+                                                   bin_width_hz=f[1] - f[0] if f.size > 1 else None)
     cols = 4 if n > 6 else 3
     rows = int(np.ceil(n / cols))
     fig = Figure(figsize=(3.2 * cols, 2.4 * rows + 0.6), layout="constrained")
@@ -107,14 +118,16 @@ def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, tit
             continue
         shade_bands(ax, label=k < cols)
         ax.loglog(f, p[:, k], lw=0.9, color="C0", label="measured (Welch)")
-        ax.loglog(f, analytic[:, k], lw=1.0, ls="--", color="k", label="analytic AR(2)")
+        ax.loglog(f, analytic[:, k], lw=1.0, ls="--", color="k",
+                  label="analytic AR(2), steady state")
         ax.axvline(frequencies[k], color="C3", lw=0.6, alpha=0.6)
         ax.set_title(_node_label(frequencies[k]), fontsize=9, pad=12 if k < cols else 4)
         ax.set_xlim(max(f[0], 0.5), fs / 2)
         if k % cols == 0:
             ax.set_ylabel(f"PSD ({units or '1/Hz'})")
-        if k >= n - cols:
+        if k >= n - cols:   # the lowest panel of its column: its frequency axis is labelled
             ax.set_xlabel("frequency (Hz)")
+            ax.tick_params(labelbottom=True)
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title or "node spectra: measured over analytic")
     return fig
@@ -123,8 +136,11 @@ def plot_spectra(freqs_hz, psd, frequencies, radius, fs, input_variance=1.0, tit
 def plot_confusion(confusion, class_names, title=None):
     """Confusion matrix (true rows, predicted columns), counts annotated, row-normalised colour."""
     confusion = np.asarray(confusion)
-    share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     n = len(class_names)
+    if confusion.shape != (n, n):
+        raise ValueError(f"confusion must have shape ({n}, {n}), one row and column per class "
+                         f"name, got {confusion.shape}")
+    share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     fig = Figure(figsize=(max(4.5, 1.6 + 0.6 * n), max(3.6, 1.4 + 0.5 * n)), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
@@ -132,7 +148,9 @@ def plot_confusion(confusion, class_names, title=None):
         for j in range(n):
             ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=8,
                     color="white" if share[i, j] > 0.6 else "black")
-    ax.set_xticks(range(n), class_names, rotation=45 if n > 4 else 0)
+    long_names = n > 4 or max(len(str(name)) for name in class_names) > 8
+    ax.set_xticks(range(n), class_names, rotation=45 if long_names else 0,
+                  ha="right" if long_names else "center")
     ax.set_yticks(range(n), class_names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
@@ -208,9 +226,11 @@ def _raster_trains(trains, max_trains):
 
 
 def plot_raster(block, max_trials=40, max_trains=200, title=None):
-    """Spike raster of a ``neo.Block``: one row per train, trials stacked and coloured by class.
+    """Spike raster of a ``neo.Block``: one row per train, trials stacked and coloured by class
+    (the legend, beside the axes, in class order).
 
-    For blocks of one long trial (a network such as PING) the rows are its neurons. Shows the
+    For blocks of one long trial (a network such as PING) the rows are its neurons, coloured
+    by their ``population`` annotation when they have one. Shows the
     first ``max_trials`` trials; a trial of more than ``max_trains`` trains shows about
     ``max_trains`` of them, spread evenly over each population (the trains' ``population``
     annotation, e.g. PING's 'E' and 'I'), each keeping a share proportional to its size and at
@@ -222,45 +242,62 @@ def plot_raster(block, max_trials=40, max_trains=200, title=None):
     names = block.annotations.get("class_names")
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    row, seen = 0, set()
     trains_per_trial = max(len(segment.spiketrains) for segment in segments) if segments else 0
+    # one trial of a network: colour by population (PING's E and I); else by the trial's class
+    by_population = len(segments) == 1 and any(
+        "population" in train.annotations for train in segments[0].spiketrains)
+
+    def key(segment, train):
+        if by_population:
+            return str(train.annotations.get("population", ""))
+        label = segment.annotations.get("label", 0)
+        named = names and isinstance(label, (int, np.integer)) and 0 <= label < len(names)
+        return (0, int(label), names[label]) if named else (1, str(label), str(label))
+    keys = sorted({key(segment, train) for segment in segments for train in segment.spiketrains})
+    colours = {k: f"C{i % 10}" for i, k in enumerate(keys)}   # in class (or population) order
+    row, drawn = 0, {}
     for segment in segments:
         if row and trains_per_trial > 1:
             ax.axhline(row - 0.5, lw=0.4, color="0.7")   # trial boundary
-        label = segment.annotations.get("label", 0)
-        colour = f"C{label}" if isinstance(label, (int, np.integer)) else "k"
-        named = names and isinstance(label, (int, np.integer)) and 0 <= label < len(names)
-        legend = names[label] if named else str(label)
         for train in _raster_trains(segment.spiketrains, max_trains):
+            k = key(segment, train)
             times = train.rescale("s").magnitude
-            ax.plot(times, np.full(times.size, row), "|", ms=3, color=colour,
-                    label=None if legend in seen else legend)
-            seen.add(legend)
+            drawn[k] = ax.plot(times, np.full(times.size, row), "|", ms=3, color=colours[k])[0]
             row += 1
     ax.set_xlabel("time (s)")
     if len(segments) == 1:
-        ax.set_ylabel("neuron")
+        shown = f" ({row} of {trains_per_trial} shown)" if row < trains_per_trial else ""
+        ax.set_ylabel("neuron" + shown)
     else:
         ax.set_ylabel("trial" if trains_per_trial == 1 else "train (trials stacked, lines between)")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(-1, row)
-    if len(seen) > 1:
-        ax.legend(fontsize=8, loc="upper right", markerscale=3)
+    if len(drawn) > 1:   # beside the axes, where it hides no spike, in class order
+        order = [k for k in keys if k in drawn]
+        ax.legend([drawn[k] for k in order], [k if by_population else k[2] for k in order],
+                  fontsize=8, markerscale=3, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  title="population" if by_population else "class")
     ax.set_title(title or block.name or "spike raster")
     return fig
 
 
 def plot_psd(freqs_hz, psd, labels=None, title=None, ylabel="PSD"):
     """Power spectra on log axes with the rhythm bands shaded; freqs_hz (F,) in Hz (or a quantity),
-    psd (F,) or (F, n), one label per column; a quantity's units are added to ``ylabel``."""
+    psd (F,) or (F, n), one label per column (shown up to 12; more than 10 spectra are coloured
+    along the viridis map, in column order); a quantity's units are added to ``ylabel``."""
     f, p, units = _spectrum(freqs_hz, psd)
     if labels is not None and len(labels) != p.shape[1]:
         raise ValueError(f"labels must name each of the {p.shape[1]} spectra, got {len(labels)}")
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
     shade_bands(ax)
+    # beyond matplotlib's 10 colours, a sequential colour map in column order
+    colours = ([f"C{i}" for i in range(p.shape[1])] if p.shape[1] <= 10
+               else colormaps["viridis"](np.linspace(0, 0.95, p.shape[1])))
     for i in range(p.shape[1]):
-        ax.loglog(f, p[:, i], lw=0.9, label=None if labels is None else labels[i])
+        ax.loglog(f, p[:, i], lw=0.9, color=colours[i],
+                  label=None if labels is None else labels[i])
+    ax.set_xlim(f[0], f[-1])   # bands outside the spectrum are not shaded as if measured
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel(f"{ylabel} ({units})" if units else ylabel)
     if labels is not None and len(labels) <= 12:

@@ -116,7 +116,7 @@ def test_train_then_evaluate_spike_task(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "m" / "class_profile.png").exists()
 
 
-def test_train_and_evaluate_on_trials_files_that_generate_writes(tmp_path, capsys):
+def test_train_and_evaluate_on_trials_files_that_generate_writes(tmp_path, capsys, monkeypatch):
     """--data for the spike task reads generate's trials (binned .npz, or NIX); the trials must
     be sampled at the model's rate."""
     from rrnsim.io import save_arrays
@@ -128,10 +128,14 @@ def test_train_and_evaluate_on_trials_files_that_generate_writes(tmp_path, capsy
     assert main(["train", "--data", str(tmp_path / "train.npz"), "--model", "e", "--epochs", "1",
                  "--out", str(model), "--quiet"]) == 0
     assert "on 120 spikes samples" in capsys.readouterr().out
+    titles, plot_confusion = [], plots.plot_confusion
+    monkeypatch.setattr(plots, "plot_confusion", lambda confusion, names, title: (
+        titles.append(title), plot_confusion(confusion, names, title))[1])
     assert main(["evaluate", str(model), "--data", str(tmp_path / "test.npz")]) == 0
     out = capsys.readouterr().out
     accuracy = RRNClassifier.load(model).score(test.X, test.y)
     assert f"accuracy on 60 spikes test samples: {accuracy:.4f}" in out.splitlines()
+    assert titles == [f"test.npz: accuracy {accuracy:.3f}"]    # named by its data file
     assert "Bayes-optimal" not in out   # the observer is only known for the generated task
     spec = tmp_path / "f500.toml"
     spec.write_text('name = "f500"\nfs_hz = 500.0\n[frequencies]\nlayout = "e"\n')

@@ -3,7 +3,7 @@ import pytest
 import scipy.signal
 from scipy.integrate import solve_ivp
 
-from rrnsim import oscillator
+from rrnsim import RRN, oscillator
 
 
 def test_coefficients_round_trip():
@@ -74,6 +74,22 @@ def test_analytic_spectrum_counts_dc_and_nyquist_once_like_welch():
     ratio = welch.T / oscillator.ar2_power_spectrum(welch_freqs, f, r, fs)
     assert welch_freqs[0] == 0 and welch_freqs[-1] == fs / 2
     np.testing.assert_allclose(ratio[[0, 1, -2, -1]], 1.0, rtol=0.15)
+
+
+def test_bin_means_show_a_resonance_narrower_than_a_bin_wherever_it_lies():
+    """Golden nodes (r = 0.99999: half-widths near 0.002 Hz) on 0.5 Hz bins: the bin means sum
+    to the steady-state variance of x (closed form) for every node; the values at the bin
+    centres miss it by up to 100x either way, depending on where the centres fall."""
+    net = RRN.from_spec("golden")
+    fs, n = net.fs, 2000
+    freqs = np.fft.rfftfreq(n, 1 / fs)
+    w1, w2 = oscillator.ar2_coefficients(net.frequencies, net.radius, fs)
+    variance = (1 - w2) / ((1 + w2) * ((1 - w2) ** 2 - w1 ** 2))
+    means = oscillator.ar2_power_spectrum(freqs, net.frequencies, net.radius, fs,
+                                          bin_width_hz=fs / n)
+    np.testing.assert_allclose(means.sum(0) * fs / n, variance, rtol=1e-3)
+    centres = oscillator.ar2_power_spectrum(freqs, net.frequencies, net.radius, fs)
+    assert np.abs(np.log10(centres.sum(0) * fs / n / variance)).max() > 1
 
 
 def test_stability_violations_name_the_problem():

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import quantities as pq
 
-from rrnsim.plots import plot_class_profiles, plot_psd, plot_raster, plot_spectra, plot_traces
+from rrnsim.plots import (plot_class_profiles, plot_confusion, plot_psd, plot_raster, plot_spectra,
+                          plot_traces)
 
 
 def one_trial_block(populations):
@@ -50,6 +51,23 @@ def test_raster_names_labels_beyond_the_class_names_by_number():
     fig = plot_raster(block)
     legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
     assert legend == ["constant", "1"]
+
+
+def test_raster_colours_each_class_and_population_and_lists_them_in_order():
+    block = neo.Block(class_names=["delta", "theta", "alpha"])
+    for label in (2, 0, 1, "x", "y"):      # classes drawn out of order, and string labels
+        segment = neo.Segment(label=label)
+        segment.spiketrains.append(neo.SpikeTrain([0.01], units="s", t_stop=0.1))
+        block.segments.append(segment)
+    ax = plot_raster(block).axes[0]
+    legend = ax.get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["delta", "theta", "alpha", "x",
+                                                                "y"]
+    assert len({line.get_color() for line in ax.lines}) == 5
+    assert legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1   # beside the axes
+    ping = plot_raster(one_trial_block(["E"] * 400 + ["I"] * 100), max_trains=200).axes[0]
+    assert [text.get_text() for text in ping.get_legend().get_texts()] == ["E", "I"]
+    assert ping.get_ylabel() == "neuron (200 of 500 shown)"
 
 
 def test_traces_draw_every_node_for_the_seconds_asked():
@@ -104,9 +122,9 @@ def test_spectrum_plots_read_units_and_check_shapes():
     ax = plot_psd(freqs, psd, labels=["a", "b"]).axes[0]
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [10.0, 20.0, 30.0])   # 0 Hz dropped
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), [4.0, 6.0, 8.0])
-    assert ax.get_ylabel() == "PSD (mV**2/Hz)"
+    assert ax.get_ylabel() == "PSD (mV²/Hz)"
     fig = plot_spectra(freqs, psd, [10.0, 20.0], [0.99, 0.99], 1000.0)
-    assert fig.axes[0].get_ylabel() == "PSD (mV**2/Hz)"
+    assert fig.axes[0].get_ylabel() == "PSD (mV²/Hz)"
     with pytest.raises(ValueError, match=r"psd must have shape \(4,\) or \(4, node\) to match freqs; got shape \(2, 4\)"):
         plot_psd(freqs, psd.T)
     with pytest.raises(ValueError, match=r"one column per node \(3\), got shape \(4, 2\)"):
@@ -115,3 +133,30 @@ def test_spectrum_plots_read_units_and_check_shapes():
         plot_psd(freqs, psd, labels=["a"])
     with pytest.raises(ValueError, match="freqs must be in Hz, got units ms"):
         plot_psd(np.arange(4.0) * pq.ms, psd)
+
+
+def test_figures_refuse_what_they_cannot_draw_and_keep_to_their_data():
+    freqs = np.array([10.0, 20.0, 30.0])
+    with pytest.raises(ValueError, match="psd has no positive value to draw on a log axis"):
+        plot_psd(freqs, np.zeros(3))
+    with pytest.raises(ValueError, match=r"confusion must have shape \(2, 2\), one row and "
+                                         r"column per class name, got \(3, 3\)"):
+        plot_confusion(np.eye(3, dtype=int), ["a", "b"])
+    states = np.ones((1, 5, 2))
+    states[0, 2, 1] = np.nan
+    with pytest.raises(ValueError, match="states of sample 0 hold values that are not finite"):
+        plot_traces(states, 1000.0, [5.0, 10.0])
+    ax = plot_psd(freqs, np.ones((3, 12))).axes[0]
+    assert ax.get_xlim() == (10.0, 30.0)           # no shaded band beyond the data
+    assert len({tuple(line.get_color()) for line in ax.lines}) == 12   # no colour reused
+
+
+def test_each_columns_lowest_spectrum_panel_shows_its_frequencies():
+    """7 nodes on 4 columns: the last panel of the first row's fourth column has no panel
+    below it, so its frequency ticks are labelled too."""
+    freqs = np.linspace(0, 500, 1001)
+    frequencies = np.array([2.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0])
+    fig = plot_spectra(freqs, np.ones((1001, 7)), frequencies, [0.99] * 7, 1000.0)
+    labelled = [k for k, ax in enumerate(fig.axes[:7])
+                if any(label.get_visible() for label in ax.get_xticklabels())]
+    assert labelled == [3, 4, 5, 6]
