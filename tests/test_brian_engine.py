@@ -175,6 +175,9 @@ def test_spike_binning_is_causal():
     np.testing.assert_array_equal(bin_spike_times([1.05, 1.49] * pq.ms, 1000.0, 3), [0, 0, 2])
     np.testing.assert_array_equal(
         bin_spike_times([1.05, 1.49] * pq.ms, 1000.0, 3, source_dt=0.1 * b2.ms), [0, 1, 1])
+    # on the source's grid a spike stays put, though 2.1 ms / 0.1 ms is just under 21 in floats
+    np.testing.assert_array_equal(bin_spike_times([0.0021], 1000.0, 5, source_dt=1e-4),
+                                  [0, 0, 0, 1, 0])
     for bad, message in (((0.5, 0.0, 3), "fs must be a finite positive number, got 0.0"),
                          (([np.nan], 1000.0, 3), "spike times must be finite, got nan"),
                          (([0.001], 1000.0, 2.5), "n_steps must be an integer, got 2.5")):

@@ -250,6 +250,11 @@ def test_bad_labels_and_scoring_lengths():
                                                "number: [0, 1] (Mix of label input types)")):
         clf.score(X, y.astype(str))
     assert clf.score(X, y.astype(float)) == clf.score(X, y)
+    named = small(epochs=1).fit(X, np.where(y == 0, "a", "b"))
+    with pytest.raises(ValueError, match="y holds bytes labels, the model's classes are string"):
+        named.score(X, np.where(y == 0, b"a", b"b"))
+    as_objects = np.where(y == 0, "a", "b").astype(object)     # e.g. from a pandas column
+    assert named.score(X, as_objects) == named.score(X, as_objects.astype(str))
 
 
 @pytest.mark.parametrize("validation_fraction", [0.1, 0.0])
@@ -404,8 +409,9 @@ def test_model_files_from_a_newer_rrnsim_or_with_inconsistent_arrays_are_named(t
     with pytest.raises(ValueError, match="nan.npz.*'readout_weight' holds values that are not "
                                          "finite"):
         RRNClassifier.load(tmp_path / "nan.npz")
-    rrnsim.io.save_arrays(tmp_path / "var.npz", {**arrays, "bn_running_var":
-                                                 -arrays["bn_running_var"]}, metadata)
+    variance = arrays["bn_running_var"].copy()
+    variance.flat[0] = -1e-6
+    rrnsim.io.save_arrays(tmp_path / "var.npz", {**arrays, "bn_running_var": variance}, metadata)
     with pytest.raises(ValueError, match="var.npz.*'running_var' holds negative variances"):
         RRNClassifier.load(tmp_path / "var.npz")
 
@@ -649,6 +655,23 @@ def test_a_failed_fit_leaves_the_previous_model_as_it_was(tmp_path):
     with pytest.raises((OSError, ValueError)):
         fresh.fit(X, y)
     assert not [name for name in vars(fresh) if name.endswith("_")]
+    clf.set_params(spec="e", epochs=50)      # an interrupt (Ctrl-C) restores the model too
+    with pytest.raises(KeyboardInterrupt):
+        _interrupted_fit(clf, X, np.where(y == 0, "cat", "dog"))
+    assert clf.classes_.tolist() == [0, 1]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def _interrupted_fit(clf, X, y):
+    """fit, interrupted (KeyboardInterrupt) at its first training step."""
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    original, clf._gradients = clf._gradients, interrupt
+    try:
+        clf.fit(X, y)
+    finally:
+        del clf._gradients
+        assert clf._gradients.__func__ is original.__func__
 
 
 def test_trials_shorter_than_the_windows_are_refused_before_training():
@@ -659,6 +682,8 @@ def test_trials_shorter_than_the_windows_are_refused_before_training():
     clf = small(windows=2, epochs=1).fit(*rhythm_task(n=20))
     with pytest.raises(ValueError, match="windows=2 needs trials of at least 2 samples, got 1"):
         clf.predict(np.zeros((2, 1)))
+    with pytest.warns(UserWarning, match="the trials have 2 samples"):   # as long as the windows
+        assert clf.predict(np.zeros((2, 2))).shape == (2,)
 
 
 def test_trials_of_another_length_than_training_warn():
@@ -670,6 +695,8 @@ def test_trials_of_another_length_than_training_warn():
     with pytest.warns(UserWarning, match="the trials have 400 samples, the model was trained "
                                          "on 200"):
         features = clf.transform(longer)
+    with pytest.warns(UserWarning, match="the trials have 100 samples"):
+        clf.transform(X[:, :100])
     power = slice(0, clf.network_.n_nodes)      # log power: first K features
     assert features[:, power].mean() > clf.transform(X)[:, power].mean() + 0.3
 
@@ -681,7 +708,17 @@ def test_the_validation_split_is_stratified_and_keeps_every_class_in_training():
     val, train = _validation_split(y, 3, rng)
     assert np.bincount(y[val]).tolist() == [1, 1, 1]        # 0.4 of class 2 rounds up
     assert sorted(np.concatenate([val, train]).tolist()) == list(range(30))
+    val, train = _validation_split(np.array([0, 0, 1]), 2, rng)   # class 1 has none to give
+    assert val.size == 1 and 2 in train
     y = np.repeat([0, 1, 2], [50, 49, 1])     # class 2's only sample stays in training
     for seed in range(20):
         val, train = _validation_split(y, 10, np.random.default_rng(seed))
         assert 2 in y[train] and np.bincount(y[val], minlength=3).tolist() == [5, 5, 0]
+
+
+def test_fit_holds_out_fewer_when_the_classes_are_too_small_to_give():
+    """validation_fraction 0.5 of 4 samples asks for 2; classes of 1, 1 and 2 samples can give
+    only 1 (each keeps a training sample), and fit validates on that one."""
+    X, _ = rhythm_task(n=4)
+    clf = small(epochs=1, validation_fraction=0.5).fit(X, np.array([0, 1, 2, 2]))
+    assert "val_loss" in clf.history_[-1]

@@ -68,8 +68,10 @@ def test_paper_task_block_structure():
 
 
 def test_bands_task_classes_frequencies_and_phases():
-    block = bands_task(12, seed=4, duration=0.2, n_trains=2)
+    block = bands_task(12, seed=4, duration=0.2, n_trains=2, fs=500.0)
     assert block.annotations["class_names"] == list(TASK_BANDS)
+    assert {float(train.sampling_rate) for seg in block.segments for train in seg.spiketrains} \
+        == {500.0}   # the trains' grid: the block's fs
     assert block.annotations["task"] == "bands_task" and block.annotations["n_trains"] == 2
     labels = np.array([seg.annotations["label"] for seg in block.segments])
     assert np.bincount(labels).tolist() == [2, 2, 3, 2, 3]
