@@ -91,6 +91,21 @@ def test_bin_means_show_a_resonance_narrower_than_a_bin_wherever_it_lies():
     centres = oscillator.ar2_power_spectrum(freqs, net.frequencies, net.radius, fs)
     assert np.abs(np.log10(centres.sum(0) * fs / n / variance)).max() > 1
 
+    # the exact bin means against a 20,000-point midpoint rule, in wide and narrow bins
+    for r, width in ((0.99, 0.5), (0.99999, 0.5), (0.99999, 1e-3)):
+        f = np.array([1.3, 4.9, 5.0, 40.02, 300.0, 499.0])
+        sub = (np.arange(20_000) + 0.5) / 20_000 - 0.5
+        brute = np.stack([oscillator.ar2_power_spectrum(fi + sub * width, [5.0, 40.0], [r] * 2,
+                                                        fs).mean(0) for fi in f])
+        np.testing.assert_allclose(oscillator.ar2_power_spectrum(
+            f, [5.0, 40.0], [r] * 2, fs, bin_width_hz=width), brute, rtol=1e-4)
+    # and a resonance far sharper than any grid (half-width 2e-8 Hz) still sums to its variance
+    r = np.array([1 - 1e-10])
+    w1, w2 = oscillator.ar2_coefficients(np.array([5.0]), r, fs)
+    sharp = oscillator.ar2_power_spectrum(freqs, [5.0], r, fs, bin_width_hz=fs / n)
+    np.testing.assert_allclose(sharp.sum(0) * fs / n,
+                               (1 - w2) / ((1 + w2) * ((1 - w2) ** 2 - w1 ** 2)), rtol=1e-6)
+
 
 def test_stability_violations_name_the_problem():
     reasons = oscillator.stability_violations([10.0, 600.0, 300.0, 20.0], [0.9, 0.9, 0.9, 1.0],
