@@ -740,13 +740,17 @@ def _note(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None):
-    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code, 0 or 2
-    (a bad value: one ``rrnsim: error:`` line on stderr, nothing half-written)."""
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code: 0, 2
+    for a bad value (one ``rrnsim: error:`` line on stderr, nothing half-written), or 1 when
+    the reader of the output stopped early (``rrnsim ... | head``), quietly."""
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("once", message="layout .* dropped")
     warnings.showwarning = _note
     try:
         args.func(args)
+    except BrokenPipeError:   # the reader stopped early (rrnsim ... | head): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python's advice
+        return 1
     except (ValueError, OSError) as err:
         print(f"rrnsim: error: {err}", file=sys.stderr)
         return 2
