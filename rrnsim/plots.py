@@ -192,7 +192,8 @@ def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (lo
                 axes[1].plot(frequencies[order], resonance[part, c, order], style, ms=3, lw=1.0,
                              color=colours[c])
         finite = np.abs(resonance[np.isfinite(resonance)])    # a class absent from the data: NaN
-        axes[1].set_yscale("symlog", linthresh=max(finite.max(initial=0.0) * 1e-3, 1e-12))
+        axes[1].set_yscale("symlog", linthresh=max(finite.max(initial=0.0) * 1e-3, 1e-12),
+                           linscale=2)   # room for the labels at 0 and +-linthresh
         axes[1].axhline(0.0, color="0.5", lw=0.6)
         axes[1].set_ylabel("resonance with the input\n(in phase —, quadrature - -)")
     for ax in axes:
