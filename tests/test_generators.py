@@ -31,6 +31,7 @@ def assert_same_block(a, b):
         for ta, tb in zip(sa.spiketrains, sb.spiketrains):
             assert ta.units == tb.units == pq.s
             assert ta.t_start == tb.t_start and ta.t_stop == tb.t_stop
+            assert ta.sampling_rate == tb.sampling_rate and ta.annotations == tb.annotations
             np.testing.assert_array_equal(ta.magnitude, tb.magnitude)
 
 
@@ -119,7 +120,8 @@ def test_nix_round_trip_keeps_spikes_annotations_units(tmp_path):
     first = modulated_poisson(2, 0.0, seed=3)  # empty trains
     assert all(len(seg.spiketrains[0]) == 0 for seg in first.segments)
     save_nix(first, path)
-    block = paper_task(6, seed=5, n_trains=2)  # constant (band '', no frequency) and modulated
+    block = paper_task(6, seed=5, n_trains=2, fs=2000.0)  # constant (band '', no frequency)
+    assert block.segments[0].spiketrains[0].sampling_rate == 2000 * pq.Hz   # and modulated
     before = {k: dict(seg.annotations) for k, seg in enumerate(block.segments)}
     assert save_nix(block, path) == path  # overwrites the existing file
     loaded = load_nix(path)

@@ -565,6 +565,10 @@ def bin_block(block, fs=None, source_dt=None):
 
 
 # --- NIX files -----------------------------------------------------------------------------------
+#: The annotation that carries a spike train's sampling rate (Hz) through a NIX file.
+_SAMPLING_RATE = "sampling_rate_hz"
+
+
 def _objects(block):
     return [block, *block.children_recur]
 
@@ -583,7 +587,8 @@ def save_nix(block, path, progress=False):
 
     The block is written to a temporary file next to ``path`` (NixIO mode ``'ow'``) and then
     renamed over ``path``, so an existing file is replaced whole and nothing half-written is
-    left. The block is not changed (NixIO's ``nix_name`` annotations are removed again).
+    left. The block is not changed (NixIO's ``nix_name`` annotations, and the
+    ``sampling_rate_hz`` that carries each spike train's sampling rate, are removed again).
 
     Parameters
     ----------
@@ -604,6 +609,11 @@ def save_nix(block, path, progress=False):
     if not path.parent.is_dir():
         raise ValueError(f"cannot write {path}: folder {path.parent} does not exist")
     named = {id(obj) for obj in _objects(block) if "nix_name" in obj.annotations}
+    # NixIO drops a spike train's sampling_rate: an annotation carries it, and load_nix reads it
+    carried = [train for segment in block.segments for train in segment.spiketrains
+               if _SAMPLING_RATE not in train.annotations]
+    for train in carried:
+        train.annotations[_SAMPLING_RATE] = float(train.sampling_rate.rescale(pq.Hz).magnitude)
     try:
         # 'ow' (overwrite): the default 'rw' would add to an existing file and cannot open the
         # empty temporary file.
@@ -618,6 +628,8 @@ def save_nix(block, path, progress=False):
         for obj in _objects(block):  # NixIO annotates what it writes with 'nix_name'
             if id(obj) not in named:
                 obj.annotations.pop("nix_name", None)
+        for train in carried:
+            train.annotations.pop(_SAMPLING_RATE)
     return path
 
 
@@ -648,8 +660,8 @@ def load_nix(path):
     NixIO's ``nix_name`` annotations are dropped, numpy scalar annotations become Python
     scalars and a block's ``class_names`` is a list again (NixIO reads a one-element list back as
     its element), so a Block saved by :func:`save_nix` comes back with the annotations it was
-    saved with. (NixIO does not keep a spike train's ``sampling_rate``: it reads back as neo's
-    default, 1 Hz.)
+    saved with, and each spike train with its ``sampling_rate`` (which NixIO does not keep:
+    :func:`save_nix` writes it as an annotation).
 
     Parameters
     ----------
@@ -681,6 +693,8 @@ def load_nix(path):
         obj.annotations.pop("nix_name", None)
         for key, value in obj.annotations.items():
             obj.annotations[key] = _plain(value)
+        if isinstance(obj, neo.SpikeTrain) and _SAMPLING_RATE in obj.annotations:
+            obj.sampling_rate = obj.annotations.pop(_SAMPLING_RATE) * pq.Hz
     for key in _LIST_ANNOTATIONS:
         if key in block.annotations and not isinstance(block.annotations[key], list):
             block.annotations[key] = [block.annotations[key]]
