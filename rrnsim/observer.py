@@ -174,9 +174,10 @@ class IdealObserver:
     drift per 10 Hz); 512 nodes over 10-50 Hz agree with 4096 to 2e-10 in log-likelihood (64:
     5e-3). With 1 s trials it is sharp in ``f``: phase coherence over the trial needs frequency
     steps well below 1 Hz (a peak ~0.05-0.1 Hz wide for ~30 spikes), hence
-    ``f_step_hz = 0.05`` (1,400 nodes for gamma) and 48 phases: against 0.0125 Hz and 64 phases,
-    log-likelihoods move by ~1e-3 and posteriors by < 1e-6 (32 phases: 1e-4 in the
-    log-likelihood, 48: 2e-10). The bands task thus costs about 95,000 templates of 1,000
+    ``f_step_hz = 0.05`` (1,400 nodes for gamma) and 48 phases. Against 0.005 Hz and 64 phases
+    (400 trials, a review's measurement) log-likelihoods move by up to 0.08 in the delta class
+    (0.02 or less in the others) and posteriors by up to 4e-5, with the same predictions; 0.025
+    Hz: 1.4e-3, 0.0125 Hz: 5e-6. The phase grid is converged (48 against 64: 4e-8). The bands task thus costs about 95,000 templates of 1,000
     bins: about 3-4 s per 500 trials on 2 idle cores, mostly independent of the trial count.
 
     Parameters

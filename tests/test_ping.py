@@ -8,6 +8,7 @@ import neo
 import numpy as np
 import pytest
 import quantities as pq
+import scipy.signal
 
 from conftest import whole
 from rrnsim.data import bin_block, load_nix, save_nix
@@ -230,6 +231,22 @@ def test_autocorrelation_frequency_of_noisy_sines(f):
 def test_autocorrelation_frequency_without_rhythm_is_nan():
     assert np.isnan(float(autocorrelation_frequency(np.ones(500), FS)))
     assert np.isnan(float(autocorrelation_frequency(np.exp(-np.arange(500) / 20.0), FS)))
+
+
+def test_autocorrelation_frequency_finds_no_rhythm_in_noise_and_finds_a_real_one():
+    """White, Poisson and red (AR(1), 0.9) noise: no rhythm in 40 draws each (the white-noise
+    threshold 3/sqrt(N) found one in 11%, 20% and 98% of them); a 40 Hz rhythm of half the
+    mean rate in a 100-cell Poisson population rate is found, at 40 Hz."""
+    rng = np.random.default_rng(7)
+    t = np.arange(1000) / FS
+    noises = {"white": lambda: rng.standard_normal(1000),
+              "poisson": lambda: rng.poisson(2.0, 1000).astype(float),
+              "red": lambda: scipy.signal.lfilter([1.0], [1.0, -0.9], rng.standard_normal(1000))}
+    for name, noise in noises.items():
+        found = [float(autocorrelation_frequency(noise(), FS)) for _ in range(40)]
+        assert np.isnan(found).all(), (name, found)
+    rate = rng.poisson(20 * (1 + 0.5 * np.sin(2 * np.pi * 40 * t)) * 100 / FS, (4, 1000))
+    assert float(autocorrelation_frequency(rate.astype(float), FS)) == pytest.approx(40, rel=0.03)
 
 
 def test_autocorrelation_frequency_bad_input():
