@@ -11,6 +11,7 @@ readout that combines them non-linearly.
 """
 import contextlib
 import functools
+import importlib
 import inspect
 import json
 import os
@@ -58,6 +59,33 @@ def _validation_split(y_index, n_val, rng):
     members = [rng.permutation(np.flatnonzero(y_index == c)) for c in range(counts.size)]
     return (np.concatenate([m[:k] for m, k in zip(members, take)]),
             np.concatenate([m[k:] for m, k in zip(members, take)]))
+
+
+def _sklearn_exception(name, fallback):
+    """scikit-learn's exception or warning class ``name`` (a subclass of ``fallback``) when it is
+    installed, so that its tools and user code that catch it do; else ``fallback``. Imported
+    only when needed: scikit-learn takes most of a second to import."""
+    try:
+        return getattr(importlib.import_module("sklearn.exceptions"), name)
+    except ImportError:
+        return fallback
+
+
+def _labels(y, n_samples):
+    """Class labels ``y`` as an array of shape (n_samples,); a column vector (n_samples, 1) is
+    flattened with scikit-learn's DataConversionWarning, anything else is an error."""
+    if y is None:
+        raise ValueError("requires y to be passed, but the target y is None: give the class "
+                         "labels")
+    y = np.asarray(y)
+    if y.shape == (n_samples, 1):
+        warnings.warn(_sklearn_exception("DataConversionWarning", UserWarning)(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples,), for example using ravel()."), stacklevel=3)
+        y = y.ravel()
+    if y.shape != (n_samples,):
+        raise ValueError(f"y must have shape ({n_samples},) to match X, got {y.shape}")
+    return y
 
 
 def _label_kind(labels):
@@ -425,9 +453,7 @@ class RRNClassifier:
         integers, strings or whole-number floats. Returns self."""
         self._check_settings()
         X = as_input(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != X.shape[0]:
-            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+        y = _labels(y, X.shape[0])
         if y.dtype.kind in "fc" and not np.isfinite(y).all():
             bad = int(np.flatnonzero(~np.isfinite(y))[0])
             raise ValueError(f"y must hold finite labels, got {y[bad]} at index {bad}")
@@ -443,7 +469,7 @@ class RRNClassifier:
         if classes.dtype == object:  # e.g. Python ints: a plain dtype, saved without pickle
             classes = np.asarray(classes.tolist())
         if len(classes) < 2:
-            raise ValueError(f"need at least two classes, got only {classes.tolist()}")
+            raise ValueError(f"need at least two classes, got 1 class: {classes.tolist()}")
         n_val = int(round(self.validation_fraction * len(y_index)))
         if self.validation_fraction > 0:
             n_val = max(n_val, 1)   # a small data set still gets a validation sample
@@ -472,7 +498,8 @@ class RRNClassifier:
         """Trials of ``n_steps`` samples must hold at least one sample per window."""
         if n_steps < self._n_windows:
             raise ValueError(f"windows={self.windows} needs trials of at least {self._n_windows} "
-                             f"samples, got {n_steps}")
+                             f"samples, got {n_steps} (n_features={n_steps}: X's columns are "
+                             "time steps)")
 
     def _train(self, X, classes, y_index, n_val):
         """Initialise the model and train it on ``X`` (samples, time, channels) with class
@@ -569,11 +596,8 @@ class RRNClassifier:
         """Before fit: scikit-learn's NotFittedError (a ValueError) when it is installed, which
         its tools and user code catch; else a ValueError."""
         if not hasattr(self, "params_"):
-            try:    # imported here: scikit-learn takes most of a second to import
-                from sklearn.exceptions import NotFittedError as error
-            except ImportError:
-                error = ValueError
-            raise error("this RRNClassifier is not fitted yet: call fit(X, y) first")
+            raise _sklearn_exception("NotFittedError", ValueError)(
+                "this RRNClassifier is not fitted yet: call fit(X, y) first")
 
     def transform(self, X):
         """The features the readout sees, before normalisation: (samples, D) float64.
@@ -624,9 +648,8 @@ class RRNClassifier:
         """Accuracy on ``X``, ``y``. Labels of another kind than the classes' (strings against
         numbers, bytes against strings) are an error, as in scikit-learn: they would never
         match, and the accuracy would be 0."""
-        y, predicted = np.asarray(y), self.predict(X)
-        if y.shape != predicted.shape:
-            raise ValueError(f"y must have shape {predicted.shape} to match X, got {y.shape}")
+        predicted = self.predict(X)
+        y = _labels(y, len(predicted))
         if _label_kind(y) != _label_kind(self.classes_):
             raise ValueError(f"y holds {_label_kind(y)} labels, the model's classes are "
                              f"{_label_kind(self.classes_)}: {self.classes_.tolist()} (Mix of "

@@ -7,7 +7,7 @@ import quantities as pq
 
 __all__ = ["as_input", "count", "number", "positive", "fraction", "n_bins", "modulation_frequency", "frequency_range",
            "in_unit", "in_hz", "hertz", "as_quantity",
-           "float_array", "flag"]
+           "float_array", "check_finite", "flag"]
 
 _SI_BASE_UNITS = {"m": pq.m, "kg": pq.kg, "s": pq.s, "A": pq.A, "K": pq.K, "mol": pq.mol, "cd": pq.cd}
 
@@ -118,14 +118,41 @@ def _described(value):
 def float_array(name, values, finite=True):
     """``values`` (a quantity's magnitudes) as a float array; non-numbers, and with ``finite`` NaN
     or inf, are an error naming them."""
-    values = np.asarray(values.magnitude if isinstance(values, pq.Quantity) else values)
+    values = _numeric(name, values.magnitude if isinstance(values, pq.Quantity) else values)
+    values = values.astype(float)
+    if finite:
+        check_finite(name, values)
+    return values
+
+
+def _numeric(name, values):
+    """``values`` as a real numeric array, else an error naming ``name`` (in scikit-learn's
+    words where it has them, so that its checks recognise them). An object array of numbers is
+    converted to float."""
+    sparse = sys.modules.get("scipy.sparse")   # loaded already if ``values`` is sparse
+    if sparse is not None and sparse.issparse(values):
+        raise TypeError(f"{name} is a sparse {type(values).__name__}: sparse input is not "
+                        f"supported; pass {name}.toarray()")
+    values = np.asarray(values)
+    if values.dtype == object:
+        try:
+            values = values.astype(float)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{name} must be numeric: {error}") from None
+    if values.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {values.dtype}")
     if values.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {values.dtype}")
-    values = values.astype(float)
-    if finite and not np.isfinite(values).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-        raise ValueError(f"{name} has a non-finite value {values[bad]} at index {bad}")
     return values
+
+
+def check_finite(name, values):
+    """An error naming ``name``, the first NaN or inf in the float array ``values`` and its
+    index, if it holds one."""
+    if not np.isfinite(values).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        value = "NaN" if np.isnan(values[bad]) else values[bad]
+        raise ValueError(f"{name} has a non-finite value {value} at index {bad}")
 
 
 def in_unit(name, value, unit):
@@ -180,20 +207,26 @@ def as_input(X, n_channels=None, name="X"):
             raise TypeError(f"{name} must be plain numbers (the drive is dimensionless), got "
                             f"{_described(X)}")
         quantity = quantity.rescale(pq.dimensionless).magnitude
-    X = np.asarray(quantity)
-    if X.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
-    if X.ndim not in (2, 3) or X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (batch, time) or (batch, time, channels) with "
-                         f"batch, time >= 1; got shape {X.shape}")
+    X = _numeric(name, quantity)
+    if X.ndim not in (2, 3):
+        reshape = " Reshape your data: X[None] for a single trial." if X.ndim == 1 else ""
+        raise ValueError(f"{name} must have shape (batch, time) or (batch, time, channels), got "
+                         f"shape {X.shape}.{reshape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+                         "required.")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} has no time steps: 0 feature(s) (shape={X.shape}) while a "
+                         "minimum of 1 is required.")
     if X.ndim == 2:
         X = X[:, :, None]
+    if X.shape[2] == 0:
+        raise ValueError(f"{name} has 0 channels (shape={X.shape}): give at least one")
     if n_channels is not None and X.shape[2] != n_channels:
         raise ValueError(f"{name} has {X.shape[2]} channel(s) but the network's w_in takes "
                          f"{n_channels}")
-    if X.dtype.kind == "f" and not np.isfinite(X).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
-        raise ValueError(f"{name} has a non-finite value {X[bad]} at index {bad}")
+    if X.dtype.kind == "f":
+        check_finite(name, X)
     return X
 
 

@@ -1,4 +1,5 @@
 import json
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -195,12 +196,14 @@ def test_verbose_false_prints_nothing(capsys):
 
 
 @pytest.mark.parametrize("X, y, message", [
-    (np.zeros((10, 50)), np.zeros(10), "need at least two classes, got only [0.0]"),
+    (np.zeros((10, 50)), np.zeros(10), "need at least two classes, got 1 class: [0.0]"),
     (np.zeros((10, 50)), np.zeros(9), "y must have shape (10,) to match X, got (9,)"),
     (np.full((10, 50), np.nan), np.arange(10) % 2,
-     "X has a non-finite value nan at index (0, 0, 0)"),
-    (np.zeros(50), np.arange(2), "X must have shape (batch, time) or (batch, time, channels) with "
-                                 "batch, time >= 1; got shape (50,)"),
+     "X has a non-finite value NaN at index (0, 0, 0)"),
+    (np.zeros(50), np.arange(2), "X must have shape (batch, time) or (batch, time, channels), got "
+                                 "shape (50,). Reshape your data: X[None] for a single trial."),
+    (np.zeros((4, 50)), None, "requires y to be passed, but the target y is None: give the class "
+                              "labels"),
     (np.zeros((4, 50)), np.array([0.0, 1.0, np.nan, 1.0]),
      "y must hold finite labels, got nan at index 2"),
     (np.zeros((4, 50)), np.array([0.0, 1.0, 0.25, 1.0]),   # a regression target
@@ -298,6 +301,31 @@ def test_scikit_learn_sees_a_classifier_that_also_transforms():
     assert tags.estimator_type == "classifier" and tags.transformer_tags.preserves_dtype == ["float64"]
     features = small(epochs=1).fit_transform(X, y)
     np.testing.assert_array_equal(features, small(epochs=1).fit(X, y).transform(X))
+
+
+#: The checks of scikit-learn's ``check_estimator`` that do not apply: they want X's column
+#: count fixed at fit, and trials here may have any length (another length warns).
+ANY_LENGTH = "trials of any length: X's columns are time steps, not a fixed feature count"
+NOT_APPLICABLE = {check: ANY_LENGTH for check in (
+    "check_n_features_in", "check_n_features_in_after_fitting", "check_classifiers_train",
+    "check_transformer_general")}
+
+
+def test_scikit_learns_estimator_checks_pass_but_those_of_a_fixed_column_count():
+    """scikit-learn's own checks: its error messages (sparse, complex, empty, NaN and inf, one
+    class, 1-d X, y None), column-vector labels, object arrays of numbers, cloning, pickling,
+    fitting twice, ... all pass."""
+    from sklearn.utils.estimator_checks import check_estimator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the checks' deliberate misuse warns
+        results = check_estimator(small(spec="bands", epochs=2), on_fail=None,
+                                  expected_failed_checks=NOT_APPLICABLE)
+    failed = {r["check_name"]: str(r["exception"])[:200] for r in results
+              if r["status"] == "failed"}
+    assert failed == {}
+    passed = {r["check_name"] for r in results if r["status"] == "passed"}
+    assert {"check_estimators_nan_inf", "check_supervised_y_2d", "check_dtype_object",
+            "check_estimator_sparse_array", "check_requires_y_none"} <= passed
 
 
 def test_works_with_scikit_learn_model_selection():
@@ -482,11 +510,19 @@ def test_silent_trials_and_object_labels(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
 
 
-def test_score_rejects_column_labels():
+def test_column_labels_are_flattened_with_scikit_learns_warning():
+    """As in scikit-learn: y of shape (n, 1) warns (DataConversionWarning) and is read as (n,);
+    other shapes are an error."""
+    from sklearn.exceptions import DataConversionWarning
     X, y = rhythm_task(n=40)
     clf = small(epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match=r"shape \(40,\) to match X, got \(40, 1\)"):
-        clf.score(X, y[:, None])
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        column = small(epochs=1).fit(X, y[:, None])
+    np.testing.assert_array_equal(column.predict(X), clf.predict(X))
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        assert clf.score(X, y[:, None]) == clf.score(X, y)
+    with pytest.raises(ValueError, match=r"shape \(40,\) to match X, got \(40, 2\)"):
+        clf.score(X, np.c_[y, y])
 
 
 def test_fit_leaves_the_blas_thread_count_as_it_found_it():
@@ -677,7 +713,8 @@ def _interrupted_fit(clf, X, y):
 def test_trials_shorter_than_the_windows_are_refused_before_training():
     X, y = rhythm_task(n=20, n_steps=3)
     with pytest.raises(ValueError, match=whole("windows=4 needs trials of at least 4 samples, "
-                                               "got 3")):
+                                               "got 3 (n_features=3: X's columns are time "
+                                               "steps)")):
         small(windows=4).fit(X, y)
     clf = small(windows=2, epochs=1).fit(*rhythm_task(n=20))
     with pytest.raises(ValueError, match="windows=2 needs trials of at least 2 samples, got 1"):

@@ -123,16 +123,21 @@ def test_features_streams_large_batches(golden):
     np.testing.assert_allclose(F[2500], golden.features(X[2500:2501])[0])
 
 
-SHAPE = ("X must have shape (batch, time) or (batch, time, channels) with batch, time >= 1; "
-         "got shape ")
+SHAPE = "X must have shape (batch, time) or (batch, time, channels), got shape "
 
 
 @pytest.mark.parametrize("X, message", [
-    (np.array([[0.0, np.nan, 1.0]]), "X has a non-finite value nan at index (0, 1, 0)"),
+    (np.array([[0.0, np.nan, 1.0]]), "X has a non-finite value NaN at index (0, 1, 0)"),
     (np.array([[0.0, np.inf]]), "X has a non-finite value inf at index (0, 1, 0)"),
-    (np.zeros(5), SHAPE + "(5,)"),
-    (np.zeros((2, 3, 4, 5)), SHAPE + "(2, 3, 4, 5)"),
-    (np.zeros((0, 3)), SHAPE + "(0, 3)"),
+    (np.zeros(5), SHAPE + "(5,). Reshape your data: X[None] for a single trial."),
+    (np.zeros((2, 3, 4, 5)), SHAPE + "(2, 3, 4, 5)."),
+    (np.zeros((0, 3)), "X has 0 sample(s) (shape=(0, 3)) while a minimum of 1 is required."),
+    (np.zeros((2, 0)), "X has no time steps: 0 feature(s) (shape=(2, 0)) while a minimum of 1 "
+                       "is required."),
+    (np.zeros((2, 3, 0)), "X has 0 channels (shape=(2, 3, 0)): give at least one"),
+    (np.zeros((2, 3), dtype=complex), "Complex data not supported: X has dtype complex128"),
+    (np.array([[0.5, "a"]], dtype=object), "X must be numeric: could not convert string to "
+                                           "float: 'a'"),
     (np.zeros((2, 3, 2)), "X has 2 channel(s) but the network's w_in takes 1"),
     (np.array([["a", "b"]]), "X must be numeric, got dtype <U1"),
 ])
@@ -163,7 +168,7 @@ POLES = "is not in (0, 1): its poles must lie inside the unit circle, away from 
      "coupling must be one of none, gated, phase, got 'magnetic'"),
     (dict(frequencies=[10.0], coupling=["gated"]),
      "coupling must be one of none, gated, phase, got ['gated']"),
-    (dict(frequencies=[np.nan]), "frequencies has a non-finite value nan at index (0,)"),
+    (dict(frequencies=[np.nan]), "frequencies has a non-finite value NaN at index (0,)"),
     (dict(frequencies=["a"]), "frequencies must be numeric, got dtype <U1"),
     (dict(frequencies=[10.0], radius="0.9"), "radius must be numeric, got dtype <U3"),
     (dict(frequencies=[10.0], noise=-1.0), "noise must be a finite non-negative number, got -1.0"),

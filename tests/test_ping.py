@@ -253,7 +253,7 @@ def test_autocorrelation_frequency_bad_input():
     with pytest.raises(ValueError, match=whole("fs (Hz) is required for an array rate")):
         autocorrelation_frequency(np.zeros(100))
     with pytest.raises(ValueError,
-                       match=whole("rate has a non-finite value nan at index (0, 50)")):
+                       match=whole("rate has a non-finite value NaN at index (0, 50)")):
         autocorrelation_frequency(np.r_[np.zeros(50), np.nan, np.zeros(49)], FS)
     with pytest.raises(ValueError, match=whole("fs must be a positive, finite number in Hz, got "
                                                "-5.0")):

@@ -301,7 +301,7 @@ GOOD = np.random.default_rng(4).standard_normal(2000)
 
 
 @pytest.mark.parametrize("signal, kwargs, match", [
-    (np.r_[GOOD[:-1], np.nan], {"fs": FS}, r"non-finite value nan at index \(1999,\)"),
+    (np.r_[GOOD[:-1], np.nan], {"fs": FS}, r"non-finite value NaN at index \(1999,\)"),
     (np.r_[np.inf, GOOD], {"fs": FS}, r"non-finite value inf at index \(0,\)"),
     (GOOD.reshape(2, 5, 2, 100), {"fs": FS}, r"got shape \(2, 5, 2, 100\)"),
     (GOOD[:1], {"fs": FS}, "at least 2 time samples"),
@@ -354,7 +354,7 @@ def test_spectrum_functions_reject_bad_spectra():
         spectral.peak_frequency(freqs[::-1], psd)
     with pytest.raises(ValueError, match="no frequency bin between fmin=600 and fmax=None"):
         spectral.peak_frequency(freqs, psd, fmin=600)
-    with pytest.raises(ValueError, match="psd_uncoupled has a non-finite value nan"):
+    with pytest.raises(ValueError, match="psd_uncoupled has a non-finite value NaN"):
         spectral.emergent_rhythms(freqs, psd, np.full(freqs.size, np.nan))
     with pytest.raises(ValueError, match="must match in shape and units"):
         spectral.emergent_rhythms(freqs, psd, np.ones((freqs.size, 2)))

@@ -51,7 +51,7 @@ import numpy as np
 import quantities as pq
 import scipy.stats
 
-from ..validation import count, hertz, in_unit, n_bins, positive
+from ..validation import check_finite, count, float_array, hertz, in_unit, n_bins, positive
 from .generators import _run_seeded, _seed
 
 __all__ = ["ping_network", "autocorrelation_frequency", "population_rate", "PING_DEFAULTS"]
@@ -414,18 +414,14 @@ def autocorrelation_frequency(rate, fs=None, min_correlation=None):
         if fs is None:
             raise ValueError("fs (Hz) is required for an array rate")
         fs = hertz("fs", fs)
-        x = np.asarray(rate.magnitude if isinstance(rate, pq.Quantity) else rate)
-    if x.dtype.kind not in "biuf":
-        raise ValueError(f"rate must be numeric, got dtype {x.dtype}")
-    x = x.astype(float)
+        x = rate
+    x = float_array("rate", x, finite=False)
     if x.ndim == 1:
         x = x[None, :]
     if x.ndim != 2 or x.shape[1] < 4:
         raise ValueError(f"rate must have shape (time,) or (batch, time) with at least 4 samples, "
                          f"got shape {np.shape(rate)}")
-    if not np.isfinite(x).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
-        raise ValueError(f"rate has a non-finite value {x[bad]} at index {bad}")
+    check_finite("rate", x)
     n = x.shape[1]
     x = x - x.mean(axis=1, keepdims=True)
     spectrum = np.fft.rfft(x, 2 * n)
