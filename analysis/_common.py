@@ -14,11 +14,13 @@ HERE = Path(__file__).resolve().parent
 
 #: Named classifier settings (keyword arguments of ``RRNClassifier`` beside the defaults): the
 #: paper's model (its features and readout, the reference's learning rate for every weight, no
-#: prior on the readout), rrnsim's default, the default before the resonance features
-#: (``phase``), the node frequencies and damping trained (``nodes``), and the optional readout
-#: refit, fixed oscillators and products features.
+#: prior on the readout), rrnsim's default, the defaults before the centred resonance
+#: (``resonance``) and before the resonance features (``phase``), the node frequencies and
+#: damping trained (``nodes``), and the optional readout refit, fixed oscillators and products
+#: features.
 SETTINGS = {"default": {},
             "paper": PAPER_SETTINGS,
+            "resonance": {"features": "resonance"},
             "phase": {"features": "phase"},
             "nodes": {"train_nodes": True},
             "refit": {"components": 1, "refit_alpha": 3.0},

@@ -24,7 +24,7 @@ from scipy.special import expit, log_softmax, logit
 from threadpoolctl import ThreadpoolController
 
 from . import __version__
-from .engines import discrete, products as state_products
+from .engines import centring, discrete, products as state_products
 from .io import load_arrays, save_arrays
 from .network import RRN
 from .validation import as_input, count, flag, fraction, positive
@@ -37,7 +37,7 @@ __all__ = ["RRNClassifier", "FEATURES", "PAPER_SETTINGS"]
 #: Feature sets: the paper's mean A**2 per node; log power plus phase-keeping window means
 #: (plus, with ``products``, the time-averaged products of neighbouring nodes' states); and
 #: those plus each node's resonance with its input.
-FEATURES = ("power", "phase", "resonance")
+FEATURES = ("power", "phase", "resonance", "centred")
 #: The paper's model, trained as the paper's code trains it: ``RRNClassifier(**PAPER_SETTINGS)``
 #: (read-only).
 PAPER_SETTINGS = MappingProxyType(
@@ -201,7 +201,7 @@ class RRNClassifier:
                     classifier_tags=ClassifierTags(), input_tags=InputTags(three_d_array=True),
                     transformer_tags=TransformerTags(preserves_dtype=["float64"]))
 
-    def __init__(self, spec="golden", features="resonance", windows=2, components=None,
+    def __init__(self, spec="golden", features="centred", windows=2, components=None,
                  products=None, refit_alpha=None,
                  train_recurrent=True, train_input=False, train_nodes=False, epochs=30,
                  batch_size=128, lr=1e-2, weight_decay=1e-2, readout_alpha=30.0,
@@ -265,7 +265,8 @@ class RRNClassifier:
 
     @property
     def _resonance(self):
-        return self.features == "resonance"
+        """Whether the engine computes the resonance summaries (which the centred ones use)."""
+        return self.features in ("resonance", "centred")
 
     @property
     def _n_components(self):
@@ -321,9 +322,20 @@ class RRNClassifier:
                  out["window_q"].reshape(n, -1)]
         if self._products_band is not None:
             parts.append(out["products"])
-        if self._resonance:
+        if self.features == "resonance":
             parts += [out["resonance_x"], out["resonance_q"]]
+        elif self.features == "centred":
+            parts += [out["centred_x"], out["centred_q"], out["mean_input"]]
         return np.concatenate(parts, axis=1)
+
+    def _with_centred(self, u, out):
+        """The engine's summaries ``out`` of inputs ``u`` (batch, time, channels), with the
+        centred resonance and the trials' mean inputs added for ``features="centred"``."""
+        if self.features == "centred":
+            net = self.network_
+            out.update(centring.centred_resonance(u, net.w_in, net.w1, net.w2,
+                                                  *net.paper_constants, net.fs, out))
+        return out
 
     def _scores(self, F, training):
         z, bn_cache = BatchNorm().forward(F, {"scale": self.params_["bn_scale"],
@@ -346,6 +358,8 @@ class RRNClassifier:
     def _n_features(self, K):
         """Features per sample for K nodes."""
         n_features = K * (1 + 2 * self._n_windows + 2 * self._resonance)
+        if self.features == "centred":
+            n_features += self.n_channels_      # the trials' mean inputs
         if self._products_band is not None:
             n_features += state_products.n_features(K, self._products_band)
         return n_features
@@ -412,6 +426,7 @@ class RRNClassifier:
                                 net.fs, record=True, record_gates=True, n_windows=self._n_windows,
                                 skip_silent=skip, products=self._products_band,
                                 resonance=self._resonance)
+        out = self._with_centred(u, out)
         loss, grads, d_F = self._readout_gradients(self._summaries_to_features(out), y, l2)
         K, W, n = net.n_nodes, self._n_windows, u.shape[0]
         d = {}  # dL/d(summary), split in the order of _summaries_to_features
@@ -421,19 +436,32 @@ class RRNClassifier:
             sizes = {"power": K, "window_x": W * K, "window_q": W * K}
             if self._products_band is not None:
                 sizes["products"] = out["products"].shape[1]
-            if self._resonance:
+            if self.features == "resonance":
                 sizes.update(resonance_x=K, resonance_q=K)
+            elif self.features == "centred":   # the mean inputs have no parameters
+                sizes.update(centred_x=K, centred_q=K, mean_input=u.shape[2])
             parts = np.split(d_F, np.cumsum(list(sizes.values()))[:-1], axis=1)
             d = dict(zip(sizes, parts))
             d["power"] = d["power"] / (out["power"] + _POWER_FLOOR)
             d["window_x"] = d["window_x"].reshape(n, W, K)
             d["window_q"] = d["window_q"].reshape(n, W, K)
+            if self.features == "centred":
+                d_summaries, g_centred = centring.centred_resonance_backward(
+                    u, net.w_in, w1, w2, omega_p, beta_p, net.fs, out, d["centred_x"],
+                    d["centred_q"], nodes=self.train_nodes)
+                d["resonance_x"] = d_summaries["resonance_x"]
+                d["resonance_q"] = d_summaries["resonance_q"]
+                d["window_x"] = d["window_x"] + d_summaries["window_x"]
+                d["window_q"] = d["window_q"] + d_summaries["window_q"]
         g_osc = discrete.backward(u, net.w_in, w1, w2, net.w_res, net.coupling, omega_p, beta_p,
                                   net.fs, out["states"], out["gates"], d["power"],
                                   d.get("window_x"), d.get("window_q"), nodes=self.train_nodes,
                                   products=self._products_band, d_products=d.get("products"),
                                   d_resonance_x=d.get("resonance_x"),
                                   d_resonance_q=d.get("resonance_q"), skip_silent=skip)
+        if self.features == "centred":   # the paths through the mean drive and step response
+            for name, g in g_centred.items():
+                g_osc[name] += g
         if "w_res" in self._trainable():
             grads["w_res"] = g_osc["w_res"] * (1 - np.eye(K))
         if self.train_input:
@@ -607,6 +635,21 @@ class RRNClassifier:
         equal parts). But the oscillators barely decay (r close to 1): their states build up
         over a trial, so over another length the same input gives other features, and a
         warning says so."""
+        return self._summaries_to_features(self._summaries(self._prediction_input(X)))
+
+    def summaries(self, X):
+        """The fitted network's summaries of ``X`` (samples, time[, channels]) that the
+        features are made of, a dict of float64 arrays: ``power`` (samples, K); with windows
+        ``window_x``, ``window_q`` (samples, windows, K); with ``products`` ``products``; with
+        ``"resonance"`` or ``"centred"`` ``resonance_x``, ``resonance_q`` (samples, K); with
+        ``"centred"`` also ``centred_x``, ``centred_q`` (samples, K) and ``mean_input``
+        (samples, channels). Other trial lengths than the training one warn, as in
+        :meth:`transform`."""
+        return self._summaries(self._prediction_input(X))
+
+    def _prediction_input(self, X):
+        """``X`` checked against the fitted model, as (samples, time, channels); another trial
+        length than the training one warns (at the public method's caller)."""
         self._check_fitted()
         X = as_input(X, self.n_channels_)
         self._check_windows(X.shape[1])
@@ -614,8 +657,12 @@ class RRNClassifier:
             warnings.warn(f"the trials have {X.shape[1]} samples, the model was trained on "
                           f"{self.n_steps_}: its features are means over time of states that "
                           "build up over a trial, so over another length they measure something "
-                          "else", stacklevel=2)
-        return self._summaries_to_features(self.network_.summaries(
+                          "else", stacklevel=3)
+        return X
+
+    def _summaries(self, X):
+        """The summaries behind the features of checked inputs ``X`` (samples, time, channels)."""
+        return self._with_centred(X, self.network_.summaries(
             X, self._n_windows, self._products_band, self._resonance))
 
     def fit_transform(self, X, y):

@@ -384,15 +384,16 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     source = Path(data).name if data is not None else task
     plot_confusion(confusion, labels, title=f"{source}: accuracy {accuracy:.3f}").savefig(
         written[0], dpi=120)
-    resonance = clf.features == "resonance"
-    summaries = clf.network_.summaries(X, resonance=resonance)
+    summaries = clf.summaries(X)
+    resonance = next((pair for pair in (("centred_x", "centred_q"), ("resonance_x", "resonance_q"))
+                      if pair[0] in summaries), None)
 
     def class_means(values):    # (classes, node); NaN for a class without test samples
         return np.array([values[y == c].mean(axis=0) if np.any(y == c)
                          else np.full(values.shape[1], np.nan) for c in classes])
     profiles = class_means(summaries["power"])
-    resonance_profiles = None if not resonance else np.array(
-        [class_means(summaries[key]) for key in ("resonance_x", "resonance_q")])
+    resonance_profiles = None if resonance is None else np.array(
+        [class_means(summaries[key]) for key in resonance])
     plot_class_profiles(clf.network_.frequencies, profiles, labels,
                         title=f"class response profile ({Path(model_path).name})",
                         resonance=resonance_profiles).savefig(written[1], dpi=120)

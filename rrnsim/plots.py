@@ -164,9 +164,9 @@ def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (lo
     """The paper's class response profile: mean feature per class against node frequency.
 
     frequencies : (K,) Hz; profiles : (classes, K). ``resonance``: optionally (2, classes, K),
-    the class means of the resonance features (``RRN.summaries(..., resonance=True)``'s
-    ``resonance_x`` and ``resonance_q``), drawn in a second panel (in phase solid, quadrature
-    dashed; symmetric log scale, as they change sign).
+    the class means of the resonance features (``RRNClassifier.summaries``'s ``centred_x`` and
+    ``centred_q``, or ``resonance_x`` and ``resonance_q``), drawn in a second panel (in phase
+    solid, quadrature dashed; symmetric log scale, as they change sign).
     """
     frequencies, profiles = np.asarray(frequencies), np.asarray(profiles)
     if profiles.shape != (len(class_names), frequencies.size):

@@ -49,7 +49,7 @@ def small(**kwargs):
     return RRNClassifier(**options)
 
 
-@pytest.mark.parametrize("features", ["power", "phase", "resonance"])
+@pytest.mark.parametrize("features", ["power", "phase", "resonance", "centred"])
 def test_fit_predict_score_on_a_rhythm_task(features):
     X, y = rhythm_task(n=400)
     clf = small(features=features, epochs=20).fit(X, y)
@@ -146,7 +146,8 @@ def test_readout_only_keeps_oscillators_fixed():
     clf = small(train_recurrent=False, w_res_init=0.05).fit(X, y)
     first = small(train_recurrent=False, w_res_init=0.05, epochs=1).fit(X, y)
     np.testing.assert_array_equal(clf.network_.w_res, first.network_.w_res)
-    n_features = 5 * (1 + 2 * 2 + 2)  # log power, 2 windows of x and q, resonance; 5 nodes
+    # log power, 2 windows of x and q, centred resonance (5 nodes), and the mean input
+    n_features = 5 * (1 + 2 * 2 + 2) + 1
     assert clf.n_parameters_ == 2 * n_features + 2 * 2 * (n_features + 1)  # norm + readout
 
 
@@ -217,7 +218,7 @@ def test_bad_training_input(X, y, message):
 
 @pytest.mark.parametrize("setting, message", [
     ({"features": "spectral"},
-     "features must be one of ('power', 'phase', 'resonance'), got 'spectral'"),
+     "features must be one of ('power', 'phase', 'resonance', 'centred'), got 'spectral'"),
     ({"epochs": 0}, "epochs must be at least 1, got 0"),
     ({"products": -1}, "products must be at least 0, got -1"),
     ({"refit_alpha": 0}, "refit_alpha must be a finite positive number, got 0.0"),

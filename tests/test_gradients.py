@@ -40,7 +40,8 @@ def central_difference(loss, p, idx, h):
 
 @pytest.mark.parametrize("train_nodes", [True, False])
 @pytest.mark.parametrize("features, products", [("power", None), ("phase", None), ("phase", 1),
-                                                ("resonance", None), ("resonance", 1)])
+                                                ("resonance", None), ("resonance", 1),
+                                                ("centred", None), ("centred", 1)])
 def test_every_gradient_matches_finite_differences(features, products, train_nodes):
     clf, u, y = small_problem(features, train_nodes, products)
     l2 = 0.05  # the ridge prior on the readout's weights, part of the loss

@@ -659,14 +659,20 @@ def backward(u, w_in, w1, w2, w_res, coupling, omega_p, beta_p, fs, states, gate
     g = {k: v.sum(axis=0) for k, v in g.items()}
     if not nodes:
         return {"w_in": g["w_in"], "w_res": g["w_res"]}
-    # a = (fs + beta_p)/omega_p and c = fs/omega_p depend on w1, w2 through the paper's constants
-    w1_, w2_ = np.asarray(w1), np.asarray(w2)
+    through_a_c = quadrature_gradient(g.pop("a"), g.pop("c"), w1, w2, omega_p, beta_p, fs)
+    g["w1"] += through_a_c[0]
+    g["w2"] += through_a_c[1]
+    return g
+
+
+def quadrature_gradient(g_a, g_c, w1, w2, omega_p, beta_p, fs):
+    """Gradients (K,) of w1 and w2 from those of the quadrature's coefficients ``a``, ``c`` (K,):
+    a = (fs + beta_p)/omega_p and c = fs/omega_p depend on w1, w2 through the paper's
+    constants."""
+    w1, w2 = np.asarray(w1), np.asarray(w2)
     dt = 1.0 / fs
-    d_omega = np.array([1.0 / (w2_ * dt ** 2), (1.0 - w1_) / (w2_ ** 2 * dt ** 2)]) / (2 * omega_p)
-    d_beta = np.array([-1.0 / (2 * w2_ * dt), w1_ / (2 * w2_ ** 2 * dt)])
+    d_omega = np.array([1.0 / (w2 * dt ** 2), (1.0 - w1) / (w2 ** 2 * dt ** 2)]) / (2 * omega_p)
+    d_beta = np.array([-1.0 / (2 * w2 * dt), w1 / (2 * w2 ** 2 * dt)])
     d_a = d_beta / omega_p - (fs + beta_p) / omega_p ** 2 * d_omega
     d_c = -fs / omega_p ** 2 * d_omega
-    g["w1"] += g["a"] * d_a[0] + g["c"] * d_c[0]
-    g["w2"] += g["a"] * d_a[1] + g["c"] * d_c[1]
-    del g["a"], g["c"]
-    return g
+    return g_a * d_a[0] + g_c * d_c[0], g_a * d_a[1] + g_c * d_c[1]
