@@ -179,8 +179,9 @@ def _cmd_models(args):
           "trained as the paper's code trains it: RRNClassifier(**rrnsim.PAPER_SETTINGS),\n  "
           f"{', '.join(f'{k}={v!r}' for k, v in PAPER_SETTINGS.items())}.\n  "
           "rrnsim's default, RRNClassifier(), adds phase-keeping window features, each node's "
-          "resonance with\n  its input and a mixture readout; its count is printed by rrnsim train "
-          "and stored in the model file.")
+          "resonance with\n  its input's fluctuations about the trial mean, that mean, and a "
+          "mixture readout; its count is\n  printed by rrnsim train and stored in the model "
+          "file.")
 
 
 def _cmd_simulate(args):
@@ -197,7 +198,7 @@ def _classifier_options(args):
         given = [flag for flag, value in (("--windows", args.windows),
                                           ("--products", args.products)) if value is not None]
         if given:
-            raise ValueError(f"{' and '.join(given)} shape the phase and resonance features; "
+            raise ValueError(f"{' and '.join(given)} shape the window features; "
                              "--features power has neither")
     windows = _FIT["windows"] if args.windows is None else args.windows
     return dict(features=args.features, windows=windows, components=args.components,
@@ -624,10 +625,11 @@ def build_parser():
     p.add_argument("--out", default="model.npz", help="model file to write (default: %(default)s)")
     p.add_argument("--features", choices=FEATURES, default=_FIT["features"],
                    help="readout features: power is the paper's; phase adds window means of the "
-                        "states; resonance adds each node's resonance with the input to those "
-                        "(default: %(default)s)")
+                        "states; resonance adds each node's resonance with the input to those; "
+                        "centred takes the trial's mean drive out of the resonance and adds the "
+                        "trial's mean input (default: %(default)s)")
     p.add_argument("--windows", type=_COUNT,
-                   help="windows of the phase and resonance features (default: "
+                   help="windows of the phase, resonance and centred features (default: "
                         f"{_FIT['windows']})")
     p.add_argument("--components", type=_COUNT,
                    help="readout mixture components (default: 1 with power features, 2 "

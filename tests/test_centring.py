@@ -39,8 +39,8 @@ def test_uncoupled_nodes_resonate_with_the_fluctuations_of_their_input():
 
     def centred(u):
         out = net.summaries(u, n_windows=3, resonance=True)
-        return centring.centred_resonance(u, net.w_in, net.w1, net.w2, omega_p, beta_p, net.fs,
-                                          out)
+        return centring.CentredResonance(u, net.w_in, net.w1, net.w2, omega_p, beta_p, net.fs,
+                                         out).features()
     got = centred(u)
     g = u @ net.w_in.T                                  # each node's input (batch, time, K)
     g_bar = g.mean(axis=1, keepdims=True)

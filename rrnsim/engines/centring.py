@@ -22,7 +22,7 @@ from numba import njit
 
 from .discrete import quadrature_coefficients, quadrature_gradient, window_index
 
-__all__ = ["step_response", "centred_resonance", "centred_resonance_backward"]
+__all__ = ["step_response", "CentredResonance"]
 
 
 @njit(cache=True)
@@ -53,76 +53,81 @@ def _delayed(signal, steps=1):
     return out
 
 
-def _input_projections(u, kernel):
-    """``V[b, c, k] = mean_n u[b, n, c] * kernel[n, k]``: (batch, C, K)."""
-    return np.stack([u[:, :, c] @ kernel for c in range(u.shape[2])], axis=1) / u.shape[1]
-
-
-class _Pieces:
-    """The terms of C_x and C_q for inputs ``u`` (batch, T, C) and a network's parameters."""
+class CentredResonance:
+    """The centred resonance of a batch: inputs ``u`` (batch, T, C), the network's ``w_in``,
+    ``w1``, ``w2``, ``omega_p``, ``beta_p``, ``fs``, and the engine's summaries ``out`` of that
+    network on ``u`` (with at least one window and the resonance summaries). Built once per
+    batch, it gives the features and back-propagates through them."""
 
     def __init__(self, u, w_in, w1, w2, omega_p, beta_p, fs, out):
-        T = u.shape[1]
+        n, T, C = u.shape
+        K = len(w1)
+        self.u, self.w_in, self.w1, self.w2 = u, w_in, w1, w2
+        self.omega_p, self.beta_p, self.fs, self.out = omega_p, beta_p, fs, out
         self.a, self.c = quadrature_coefficients(omega_p, beta_p, fs)
         self.s, self.ds_w1, self.ds_w2 = step_response(np.asarray(w1, dtype=float),
                                                        np.asarray(w2, dtype=float), T)
         self.sq = self.a * self.s - self.c * _delayed(self.s)
         self.mean_input = u.mean(axis=1)                                # (batch, C)
         self.g_bar = self.mean_input @ w_in.T                           # (batch, K)
-        self.V_x = _input_projections(u, _delayed(self.s))              # (batch, C, K)
-        self.V_q = _input_projections(u, _delayed(self.sq))
+        # V[b, c, k] = mean_n u[b, n, c] * s[n-1, k] (and with sq): one product for both
+        kernels = np.concatenate([_delayed(self.s), _delayed(self.sq)], axis=1) / T
+        V = np.tensordot(u, kernels, axes=([1], [0]))                  # (batch, C, 2K)
+        self.V_x, self.V_q = V[..., :K], V[..., K:]
         self.U_x = np.einsum("bck,kc->bk", self.V_x, w_in)
         self.U_q = np.einsum("bck,kc->bk", self.V_q, w_in)
         _, window_len = window_index(T, out["window_x"].shape[1])
         self.window_weight = window_len / T                             # M = sum_w weight*mean_w
         self.M_x = np.einsum("bwk,w->bk", out["window_x"], self.window_weight)
         self.M_q = np.einsum("bwk,w->bk", out["window_q"], self.window_weight)
+        self.S_x, self.S_q = self.s.mean(0), self.sq.mean(0)
 
+    def features(self):
+        """``centred_x``, ``centred_q`` (batch, K) and ``mean_input`` (batch, C), the trial
+        means of the inputs."""
+        g = self.g_bar
+        out = self.out
+        return {"centred_x": out["resonance_x"] - g * (self.M_x + self.U_x) + g ** 2 * self.S_x,
+                "centred_q": out["resonance_q"] - g * (self.M_q + self.U_q) + g ** 2 * self.S_q,
+                "mean_input": self.mean_input}
 
-def centred_resonance(u, w_in, w1, w2, omega_p, beta_p, fs, out):
-    """``centred_x``, ``centred_q`` (batch, K) and ``mean_input`` (batch, C), the trial means of
-    the inputs ``u`` (batch, T, C), from the engine's summaries ``out`` (with at least one window
-    and the resonance summaries) of the network (w_in, w1, w2, omega_p, beta_p, fs) on ``u``."""
-    p = _Pieces(u, w_in, w1, w2, omega_p, beta_p, fs, out)
-    return {"centred_x": out["resonance_x"] - p.g_bar * (p.M_x + p.U_x) + p.g_bar ** 2 * p.s.mean(0),
-            "centred_q": out["resonance_q"] - p.g_bar * (p.M_q + p.U_q) + p.g_bar ** 2 * p.sq.mean(0),
-            "mean_input": p.mean_input}
-
-
-def centred_resonance_backward(u, w_in, w1, w2, omega_p, beta_p, fs, out, d_centred_x,
-                               d_centred_q, nodes):
-    """The loss's derivatives with respect to the summaries, from ``d_centred_x``,
-    ``d_centred_q`` (batch, K): ``resonance_x``, ``resonance_q`` (batch, K), ``window_x``,
-    ``window_q`` (batch, W, K); and the direct gradients (summed over the batch) of ``w_in``
-    (K, C) and with ``nodes`` of ``w1``, ``w2`` (K,), through gbar, U and S (add them to
-    :func:`rrnsim.engines.discrete.backward`'s, which cover the summaries' own paths)."""
-    p = _Pieces(u, w_in, w1, w2, omega_p, beta_p, fs, out)
-    S_x, S_q = p.s.mean(0), p.sq.mean(0)
-    d_g_bar = (d_centred_x * (2 * p.g_bar * S_x - p.M_x - p.U_x)
-               + d_centred_q * (2 * p.g_bar * S_q - p.M_q - p.U_q))
-    d_U_x, d_U_q = -p.g_bar * d_centred_x, -p.g_bar * d_centred_q   # also dL/dM_x, dL/dM_q
-    d = {"resonance_x": d_centred_x, "resonance_q": d_centred_q,
-         "window_x": d_U_x[:, None, :] * p.window_weight[None, :, None],
-         "window_q": d_U_q[:, None, :] * p.window_weight[None, :, None]}
-    grads = {"w_in": (d_g_bar.T @ p.mean_input + np.einsum("bk,bck->kc", d_U_x, p.V_x)
-                      + np.einsum("bk,bck->kc", d_U_q, p.V_q))}
-    if nodes:
-        T = u.shape[1]
-        # dL/d(kernel)[n, k] of U = mean_n g[n]*kernel[n]: G[n, k] = sum_b dU[b, k]*g[b, n, k] / T
-        G_x = sum(w_in[:, c] * (u[:, :, c].T @ d_U_x) for c in range(u.shape[2])) / T
-        G_q = sum(w_in[:, c] * (u[:, :, c].T @ d_U_q) for c in range(u.shape[2])) / T
-        d_S_x = (p.g_bar ** 2 * d_centred_x).sum(0)
-        d_S_q = (p.g_bar ** 2 * d_centred_q).sum(0)
-        # U_x reads s[n-1], U_q reads sq[n-1] = a*s[n-1] - c*s[n-2], S_x = mean(s) and
-        # S_q = a*mean(s) - c*mean(s[n-1]): the loss's derivative with respect to each s[n],
-        # and through a and c (functions of w1 and w2 too)
-        d_s = np.zeros_like(p.s)
-        d_s[:-1] += G_x[1:] + p.a * G_q[1:] - p.c * d_S_q / T
-        d_s[:-2] -= p.c * G_q[2:]
-        d_s += (d_S_x + p.a * d_S_q) / T
-        g_a = (G_q * _delayed(p.s)).sum(0) + d_S_q * p.s.mean(0)
-        g_c = -(G_q * _delayed(p.s, 2)).sum(0) - d_S_q * _delayed(p.s).mean(0)
-        g_w1, g_w2 = quadrature_gradient(g_a, g_c, w1, w2, omega_p, beta_p, fs)
-        grads["w1"] = g_w1 + (d_s * p.ds_w1).sum(0)
-        grads["w2"] = g_w2 + (d_s * p.ds_w2).sum(0)
-    return d, grads
+    def backward(self, d_centred_x, d_centred_q, nodes):
+        """The loss's derivatives with respect to the summaries, from ``d_centred_x``,
+        ``d_centred_q`` (batch, K): ``resonance_x``, ``resonance_q`` (batch, K), ``window_x``,
+        ``window_q`` (batch, W, K); and the direct gradients (summed over the batch) of ``w_in``
+        (K, C) and with ``nodes`` of ``w1``, ``w2`` (K,), through gbar, U and S (add them to
+        :func:`rrnsim.engines.discrete.backward`'s, which cover the summaries' own paths)."""
+        g_bar, u, w_in = self.g_bar, self.u, self.w_in
+        d_g_bar = (d_centred_x * (2 * g_bar * self.S_x - self.M_x - self.U_x)
+                   + d_centred_q * (2 * g_bar * self.S_q - self.M_q - self.U_q))
+        d_U_x, d_U_q = -g_bar * d_centred_x, -g_bar * d_centred_q   # also dL/dM_x, dL/dM_q
+        d = {"resonance_x": d_centred_x, "resonance_q": d_centred_q,
+             "window_x": d_U_x[:, None, :] * self.window_weight[None, :, None],
+             "window_q": d_U_q[:, None, :] * self.window_weight[None, :, None]}
+        grads = {"w_in": (d_g_bar.T @ self.mean_input + np.einsum("bk,bck->kc", d_U_x, self.V_x)
+                          + np.einsum("bk,bck->kc", d_U_q, self.V_q))}
+        if nodes:
+            T = u.shape[1]
+            # dL/d(kernel)[n, k] of U = mean_n g[n]*kernel[n]: sum_b dU[b, k]*g[b, n, k] / T
+            K = len(self.w1)
+            d_U = np.concatenate([d_U_x, d_U_q], axis=1)                # (batch, 2K)
+            G = np.tensordot(u, d_U, axes=([0], [0])) / T               # (T, C, 2K)
+            G_x = np.einsum("nck,kc->nk", G[..., :K], w_in)
+            G_q = np.einsum("nck,kc->nk", G[..., K:], w_in)
+            d_S_x = (g_bar ** 2 * d_centred_x).sum(0)
+            d_S_q = (g_bar ** 2 * d_centred_q).sum(0)
+            # U_x reads s[n-1], U_q reads sq[n-1] = a*s[n-1] - c*s[n-2], S_x = mean(s) and
+            # S_q = a*mean(s) - c*mean(s[n-1]): the loss's derivative with respect to each s[n],
+            # and through a and c (functions of w1 and w2 too)
+            a, c, s = self.a, self.c, self.s
+            d_s = np.zeros_like(s)
+            d_s[:-1] += G_x[1:] + a * G_q[1:] - c * d_S_q / T
+            d_s[:-2] -= c * G_q[2:]
+            d_s += (d_S_x + a * d_S_q) / T
+            g_a = (G_q * _delayed(s)).sum(0) + d_S_q * s.mean(0)
+            g_c = -(G_q * _delayed(s, 2)).sum(0) - d_S_q * _delayed(s).mean(0)
+            g_w1, g_w2 = quadrature_gradient(g_a, g_c, self.w1, self.w2, self.omega_p,
+                                             self.beta_p, self.fs)
+            grads["w1"] = g_w1 + (d_s * self.ds_w1).sum(0)
+            grads["w2"] = g_w2 + (d_s * self.ds_w2).sum(0)
+        return d, grads
