@@ -24,6 +24,8 @@ from .discrete import quadrature_coefficients, quadrature_gradient, window_index
 
 __all__ = ["step_response", "CentredResonance"]
 
+_last_tables = (None, None)     # (key, tables) of the last call to _step_tables
+
 
 @njit(cache=True)
 def step_response(w1, w2, n_time):
@@ -53,6 +55,24 @@ def _delayed(signal, steps=1):
     return out
 
 
+def _step_tables(w1, w2, a, c, n_time):
+    """The step response's tables for ``n_time`` steps: s, ds/dw1, ds/dw2 (n_time, K), S_x =
+    mean(s) and S_q = mean(sq) (K,), and the input projections' kernels [s[n-1], sq[n-1]] / T
+    (n_time, 2K). Kept for the next call with the same arguments: without trained nodes every
+    batch asks for the same."""
+    global _last_tables
+    arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in (w1, w2, a, c)]
+    key = (b"".join(v.tobytes() for v in arrays), int(n_time))
+    cached_key, tables = _last_tables   # one read of one pair: safe when threads share the cache
+    if cached_key != key:
+        s, ds_w1, ds_w2 = step_response(arrays[0], arrays[1], int(n_time))
+        sq = arrays[2] * s - arrays[3] * _delayed(s)
+        kernels = np.concatenate([_delayed(s), _delayed(sq)], axis=1) / n_time
+        tables = s, ds_w1, ds_w2, s.mean(0), sq.mean(0), kernels
+        _last_tables = key, tables
+    return tables
+
+
 class CentredResonance:
     """The centred resonance of a batch: inputs ``u`` (batch, T, C), the network's ``w_in``,
     ``w1``, ``w2``, ``omega_p``, ``beta_p``, ``fs``, and the engine's summaries ``out`` of that
@@ -65,13 +85,11 @@ class CentredResonance:
         self.u, self.w_in, self.w1, self.w2 = u, w_in, w1, w2
         self.omega_p, self.beta_p, self.fs, self.out = omega_p, beta_p, fs, out
         self.a, self.c = quadrature_coefficients(omega_p, beta_p, fs)
-        self.s, self.ds_w1, self.ds_w2 = step_response(np.asarray(w1, dtype=float),
-                                                       np.asarray(w2, dtype=float), T)
-        self.sq = self.a * self.s - self.c * _delayed(self.s)
+        (self.s, self.ds_w1, self.ds_w2, self.S_x, self.S_q,
+         kernels) = _step_tables(w1, w2, self.a, self.c, T)
         self.mean_input = u.mean(axis=1)                                # (batch, C)
         self.g_bar = self.mean_input @ w_in.T                           # (batch, K)
         # V[b, c, k] = mean_n u[b, n, c] * s[n-1, k] (and with sq): one product for both
-        kernels = np.concatenate([_delayed(self.s), _delayed(self.sq)], axis=1) / T
         V = np.tensordot(u, kernels, axes=([1], [0]))                  # (batch, C, 2K)
         self.V_x, self.V_q = V[..., :K], V[..., K:]
         self.U_x = np.einsum("bck,kc->bk", self.V_x, w_in)
@@ -80,7 +98,6 @@ class CentredResonance:
         self.window_weight = window_len / T                             # M = sum_w weight*mean_w
         self.M_x = np.einsum("bwk,w->bk", out["window_x"], self.window_weight)
         self.M_q = np.einsum("bwk,w->bk", out["window_q"], self.window_weight)
-        self.S_x, self.S_q = self.s.mean(0), self.sq.mean(0)
 
     def features(self):
         """``centred_x``, ``centred_q`` (batch, K) and ``mean_input`` (batch, C), the trial
