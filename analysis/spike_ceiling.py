@@ -8,6 +8,9 @@ classifier's readout) fitted to convergence by L-BFGS with a ridge penalty, best
   means of x and q in 2 windows per node: ``features="phase"`` before training);
 - ``golden RRN (resonance)``: those and each node's resonance with the input (the means of
   g[n]*x[n-1] and g[n]*q[n-1]: the default classifier's features before training);
+- ``golden RRN (centred)``: the phase features, the resonance centred on each trial's mean
+  drive and the trial's mean input (``rrnsim.engines.centring``: the default classifier's
+  features before training);
 - ``golden RRN (resonance), 8-60 Hz``: the same, of the 5 nodes at 8.5-58 Hz only (the 3 in the
   modulation band and their neighbours): what the other 6 nodes' features cost a readout fitted
   to 1,000 trains;
@@ -36,6 +39,7 @@ from tqdm.auto import tqdm
 from _common import non_negative_float, positive_int, trial_count
 from rrnsim import RRN
 from rrnsim.data import spike_task
+from rrnsim.engines.centring import CentredResonance
 from rrnsim.observer import IdealObserver
 from rrnsim.readout import MixtureReadout, cross_entropy, ridge_penalty, ridge_refit
 
@@ -44,17 +48,24 @@ GOLDEN = RRN.from_spec("golden")
 BAND_4HZ = np.arange(10.0, 50.5, 4.0)   # the modulation band, every 4 Hz
 
 
-def golden_features(X, resonance=False, band_hz=None):
+def golden_features(X, resonance=False, band_hz=None, centred=False):
     """(n, 55): log power and 2-window means of x and q of the uncoupled golden network; with
-    ``resonance`` (n, 77): also each node's resonance with the input; with ``band_hz``
-    (low, high): only the nodes whose frequency lies in that band."""
-    out = GOLDEN.summaries(X, n_windows=2, resonance=resonance)
+    ``resonance`` (n, 77): also each node's resonance with the input; with ``centred`` (n, 78)
+    that resonance centred on the trial's mean drive, and the trial's mean input; with
+    ``band_hz`` (low, high): only the nodes whose frequency lies in that band."""
+    out = GOLDEN.summaries(X, n_windows=2, resonance=resonance or centred)
     keep = slice(None) if band_hz is None else (
         (GOLDEN.frequencies >= band_hz[0]) & (GOLDEN.frequencies <= band_hz[1]))
     n = X.shape[0]
     parts = [np.log(out["power"][:, keep]), out["window_x"][..., keep].reshape(n, -1),
              out["window_q"][..., keep].reshape(n, -1)]
-    if resonance:
+    if centred:
+        u = X[:, :, None].astype(float)
+        centred = CentredResonance(u, GOLDEN.w_in, GOLDEN.w1, GOLDEN.w2, *GOLDEN.paper_constants,
+                                   GOLDEN.fs, out).features()
+        parts += [centred["centred_x"][:, keep], centred["centred_q"][:, keep],
+                  centred["mean_input"]]
+    elif resonance:
         parts += [out["resonance_x"][:, keep], out["resonance_q"][:, keep]]
     return np.concatenate(parts, axis=1)
 
@@ -81,6 +92,7 @@ def with_squares(fourier):
 FEATURE_SETS = {
     "golden RRN (phase)": golden_features,
     "golden RRN (resonance)": lambda X: golden_features(X, resonance=True),
+    "golden RRN (centred)": lambda X: golden_features(X, centred=True),
     "golden RRN (resonance), 8-60 Hz": lambda X: golden_features(X, True, band_hz=(8, 60)),
     "Fourier at golden f": fourier_features(GOLDEN.frequencies),
     "Fourier 10-50 Hz / 4 Hz": fourier_features(BAND_4HZ),
