@@ -151,9 +151,9 @@ class RRNClassifier:
     train_input, train_nodes : bool
         Also train W_in, and the node frequencies and damping (kept stable and below Nyquist by
         ``f = fs/2 * sigmoid(a)``, ``beta = exp(b)``, ``r = exp(-beta/fs)``). Training the nodes
-        is the most accurate setting measured here (sequential MNIST 0.968 after 30 epochs
-        against the default's 0.951; spike task 0.707 against 0.695; five bands 0.601 against
-        0.574), at about 10% more time per epoch (more with ``products``, whose node gradients
+        is the most accurate setting measured here (sequential MNIST 0.971 after 30 epochs
+        against the default's 0.954; spike task 0.709 against 0.702; five bands 0.620 against
+        0.587), at about 15% more time per epoch (more with ``products``, whose node gradients
         step through input-free stretches).
     epochs, batch_size, lr, weight_decay, label_smoothing : training settings (AdamW with a
         one-cycle schedule peaking at ``lr``; gradient norm clipped at 1; weight decay on the
@@ -166,7 +166,8 @@ class RRNClassifier:
         as ``refit_alpha``'s. It keeps a mixture readout from fitting the noise of a small data
         set: on the spike task (900 trains, 0.033 per squared weight) 0.696 against 0.688
         without, on the five-band task 0.572 against 0.531; on sequential MNIST (55,000 images)
-        0.952 against 0.954 (measured before the validation split was stratified). AdamW's
+        0.952 against 0.954 (measured with ``features="resonance"``, before the validation
+        split was stratified). AdamW's
         weight decay cannot do this: it shrinks by ``lr * weight_decay`` per step, which the
         one-cycle schedule anneals away. 0: none, as the paper.
     recurrent_lr_scale : float
