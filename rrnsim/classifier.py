@@ -367,18 +367,19 @@ class RRNClassifier:
             net.frequencies = net.fs / 2 * expit(p["node_f"])
             net.radius = np.exp(-np.exp(p["node_beta"]) / net.fs)
 
-    def _n_features(self, K):
-        """Features per sample for K nodes."""
+    def _n_features(self, K, n_channels):
+        """Features per sample for K nodes and ``n_channels`` input channels."""
         n_features = K * (1 + 2 * self._n_windows + 2 * self._resonance)
         if self.features == "centred":
-            n_features += self.n_channels_      # the trials' mean inputs
+            n_features += n_channels      # the trials' mean inputs
         if self._products_band is not None:
             n_features += state_products.n_features(K, self._products_band)
         return n_features
 
     def _param_shapes(self, n_classes):
         """The shape of every parameter array and running statistic of the fitted model."""
-        K, D = self.network_.n_nodes, self._n_features(self.network_.n_nodes)
+        K = self.network_.n_nodes
+        D = self._n_features(K, self.n_channels_)
         return {"w_res": (K, K), "w_in": (K, self.n_channels_), "node_f": (K,),
                 "node_beta": (K,), "bn_scale": (D,), "bn_shift": (D,),
                 "readout_weight": (n_classes, self._n_components, D),
@@ -398,7 +399,7 @@ class RRNClassifier:
         self.network_ = RRN(spec.layout.frequencies_hz, radius=spec.radius, fs=spec.fs_hz,
                             w_res=w_res, w_in=np.ones((K, n_channels)), coupling=spec.coupling)
         net = self.network_
-        n_features = self._n_features(K)
+        n_features = self._n_features(K, n_channels)
         bn, self.bn_state_ = BatchNorm.init(n_features)
         readout = MixtureReadout(self._n_components).init(n_features, n_classes, rng)
         self.params_ = {"w_res": w_res, "w_in": net.w_in.copy(),

@@ -198,8 +198,8 @@ def _classifier_options(args):
         given = [flag for flag, value in (("--windows", args.windows),
                                           ("--products", args.products)) if value is not None]
         if given:
-            raise ValueError(f"{' and '.join(given)} shape the window features; "
-                             "--features power has neither")
+            raise ValueError(f"{' and '.join(given)} only apply to the other feature sets: "
+                             "--features power is the mean A**2 per node")
     windows = _FIT["windows"] if args.windows is None else args.windows
     return dict(features=args.features, windows=windows, components=args.components,
                 products=args.products, refit_alpha=args.refit_alpha,
@@ -386,18 +386,22 @@ def evaluate(model_path, task="spikes", data=None, trials=None, seed=None, out=N
     plot_confusion(confusion, labels, title=f"{source}: accuracy {accuracy:.3f}").savefig(
         written[0], dpi=120)
     summaries = clf.summaries(X)
-    resonance = next((pair for pair in (("centred_x", "centred_q"), ("resonance_x", "resonance_q"))
-                      if pair[0] in summaries), None)
 
     def class_means(values):    # (classes, node); NaN for a class without test samples
         return np.array([values[y == c].mean(axis=0) if np.any(y == c)
                          else np.full(values.shape[1], np.nan) for c in classes])
     profiles = class_means(summaries["power"])
-    resonance_profiles = None if resonance is None else np.array(
-        [class_means(summaries[key]) for key in resonance])
+    resonance, label = None, ""     # the resonance panel: in phase and quadrature, its label
+    for in_phase, quadrature, label in (
+            ("centred_x", "centred_q", "resonance with the input's fluctuations"),
+            ("resonance_x", "resonance_q", "resonance with the input")):
+        if in_phase in summaries:
+            resonance = np.array([class_means(summaries[in_phase]),
+                                  class_means(summaries[quadrature])])
+            break
     plot_class_profiles(clf.network_.frequencies, profiles, labels,
                         title=f"class response profile ({Path(model_path).name})",
-                        resonance=resonance_profiles).savefig(written[1], dpi=120)
+                        resonance=resonance, resonance_label=label).savefig(written[1], dpi=120)
     print(f"accuracy on {len(y)} {task} test samples: {accuracy:.4f}")
     generated = task == "spikes" and data is None   # the paper's task, whose observer is known
     ideal = IdealObserver.paper_task(fs=clf.network_.fs).score(X, y) if generated else None

@@ -160,13 +160,14 @@ def plot_confusion(confusion, class_names, title=None):
 
 
 def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (log scale)",
-                        title=None, resonance=None):
+                        title=None, resonance=None, resonance_label="resonance with the input"):
     """The paper's class response profile: mean feature per class against node frequency.
 
     frequencies : (K,) Hz; profiles : (classes, K). ``resonance``: optionally (2, classes, K),
     the class means of the resonance features (``RRNClassifier.summaries``'s ``centred_x`` and
     ``centred_q``, or ``resonance_x`` and ``resonance_q``), drawn in a second panel (in phase
-    solid, quadrature dashed; symmetric log scale, as they change sign).
+    solid, quadrature dashed; symmetric log scale, as they change sign), with the y label
+    ``resonance_label``.
     """
     frequencies, profiles = np.asarray(frequencies), np.asarray(profiles)
     if profiles.shape != (len(class_names), frequencies.size):
@@ -195,7 +196,7 @@ def plot_class_profiles(frequencies, profiles, class_names, ylabel="mean A² (lo
         axes[1].set_yscale("symlog", linthresh=max(finite.max(initial=0.0) * 1e-3, 1e-12),
                            linscale=2)   # room for the labels at 0 and +-linthresh
         axes[1].axhline(0.0, color="0.5", lw=0.6)
-        axes[1].set_ylabel("resonance with the input\n(in phase —, quadrature - -)")
+        axes[1].set_ylabel(f"{resonance_label}\n(in phase —, quadrature - -)")
     for ax in axes:
         shade_bands(ax, label=ax is axes[0])
         ax.set_xscale("log")

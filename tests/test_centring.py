@@ -63,3 +63,21 @@ def test_uncoupled_nodes_resonate_with_the_fluctuations_of_their_input():
     raw_moved = (net.summaries(u + 0.3, resonance=True)["resonance_x"]
                  - net.summaries(u, resonance=True)["resonance_x"])
     assert np.all(np.abs(raw_moved) > 50 * np.abs(moved))
+
+
+def test_features_are_float64_whatever_the_input_dtype_and_the_shared_tables_read_only():
+    """Narrow inputs are read in float64 (the centring cancels large terms), and the cached
+    step-response tables, shared by every batch with the same nodes, cannot be changed."""
+    rng = np.random.default_rng(2)
+    net = RRN([5.0, 30.0], radius=0.999, coupling="none", w_in=rng.normal(size=(2, 1)))
+    u = (rng.random((3, 40, 1)) < 0.3).astype(np.float16) * np.float16(0.7)
+    omega_p, beta_p = net.paper_constants
+
+    def build(u):
+        out = net.summaries(u, n_windows=2, resonance=True)
+        return centring.CentredResonance(u, net.w_in, net.w1, net.w2, omega_p, beta_p, net.fs,
+                                         out)
+    narrow, wide = build(u), build(u.astype(np.float64))
+    for name, values in narrow.features().items():
+        np.testing.assert_array_equal(values, wide.features()[name])
+    assert not narrow.s.flags.writeable and not narrow.S_x.flags.writeable

@@ -397,7 +397,7 @@ def test_train_refuses_feature_flags_the_power_features_ignore(tmp_path, capsys)
     for flags in (["--products", "2"], ["--windows", "3"]):
         assert main(["train", "--model", "e", "--features", "power", "--trials", "40",
                      "--epochs", "1", "--out", str(out), "--quiet"] + flags) == 2
-        assert f"{flags[0]} shape the window features" in capsys.readouterr().err
+        assert f"{flags[0]} only apply to the other feature sets" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -12,10 +12,13 @@ resonance takes it out:
     C_x = R_x - gbar*(M_x + U_x) + gbar**2 * S_x
 
 with ``M_x = mean_n x[n]`` (from the window means), ``U_x = mean_n g[n]*s[n-1]`` and ``S_x =
-mean_n s[n]``, s the node's response to a unit drive at every step from n = 0 (uncoupled: the
-same AR(2) recursion, ``s[n] = w1*s[n-1] + w2*s[n-2] + 1``); ``C_q`` the same with q and the
-quadrature of s. For an uncoupled node (x = x_c + gbar*s, x_c its response to g - gbar) this is
-``mean_n (g[n] - gbar) * x_c[n-1]`` less the boundary term ``gbar * x_c[T-1] / T``.
+mean_n s[n]``; ``C_q`` the same with q and the quadrature of s. Here s is the node's own
+response to a unit drive at every step from n = 0, without the coupling: the AR(2) recursion
+``s[n] = w1*s[n-1] + w2*s[n-2] + 1``. So for an uncoupled network (coupling ``"none"``,
+x = x_c + gbar*s with x_c the response to g - gbar) C_x is exactly
+``mean_n (g[n] - gbar) * x_c[n-1]`` less the boundary term ``gbar * x_c[T-1] / T``; with
+coupling, the mean drive's share is taken out as the node alone would respond to it.
+Everything is computed in float64, whatever the input's dtype.
 """
 import numpy as np
 from numba import njit
@@ -24,7 +27,12 @@ from .discrete import quadrature_coefficients, quadrature_gradient, window_index
 
 __all__ = ["step_response", "CentredResonance"]
 
-_last_tables = (None, None)     # (key, tables) of the last call to _step_tables
+#: (key, tables) of the last call to _step_tables. Swapped whole, so threads sharing it read a
+#: consistent pair (threads alternating between networks just recompute); the tables are
+#: read-only, as every CentredResonance with the same nodes shares them.
+_last_tables = (None, None)
+#: Samples whose inputs are projected at once (a float64 copy of that many at most).
+_BLOCK = 2048
 
 
 @njit(cache=True)
@@ -69,8 +77,24 @@ def _step_tables(w1, w2, a, c, n_time):
         sq = arrays[2] * s - arrays[3] * _delayed(s)
         kernels = np.concatenate([_delayed(s), _delayed(sq)], axis=1) / n_time
         tables = s, ds_w1, ds_w2, s.mean(0), sq.mean(0), kernels
+        for table in tables:
+            table.setflags(write=False)
         _last_tables = key, tables
     return tables
+
+
+def _input_projections(u, kernels):
+    """The trial means of the inputs ``u`` (batch, T, C), (batch, C), and their projections on
+    ``kernels`` (T, J), ``sum_n u[b, n, c] * kernels[n, j]`` (batch, C, J); in float64, a block
+    of samples at a time."""
+    n, _, C = u.shape
+    means, projections = np.empty((n, C)), np.empty((n, C, kernels.shape[1]))
+    for start in range(0, n, _BLOCK):
+        block = np.asarray(u[start:start + _BLOCK], dtype=np.float64)
+        means[start:start + _BLOCK] = block.mean(axis=1)
+        projections[start:start + _BLOCK] = np.einsum("bnc,nj->bcj", block, kernels,
+                                                      optimize=True)
+    return means, projections
 
 
 class CentredResonance:
@@ -80,17 +104,17 @@ class CentredResonance:
     batch, it gives the features and back-propagates through them."""
 
     def __init__(self, u, w_in, w1, w2, omega_p, beta_p, fs, out):
-        n, T, C = u.shape
+        T = u.shape[1]
         K = len(w1)
         self.u, self.w_in, self.w1, self.w2 = u, w_in, w1, w2
-        self.omega_p, self.beta_p, self.fs, self.out = omega_p, beta_p, fs, out
+        self.omega_p, self.beta_p, self.fs = omega_p, beta_p, fs
+        self.resonance_x, self.resonance_q = out["resonance_x"], out["resonance_q"]
         self.a, self.c = quadrature_coefficients(omega_p, beta_p, fs)
         (self.s, self.ds_w1, self.ds_w2, self.S_x, self.S_q,
          kernels) = _step_tables(w1, w2, self.a, self.c, T)
-        self.mean_input = u.mean(axis=1)                                # (batch, C)
-        self.g_bar = self.mean_input @ w_in.T                           # (batch, K)
         # V[b, c, k] = mean_n u[b, n, c] * s[n-1, k] (and with sq): one product for both
-        V = np.tensordot(u, kernels, axes=([1], [0]))                  # (batch, C, 2K)
+        self.mean_input, V = _input_projections(u, kernels)           # (batch, C), (batch, C, 2K)
+        self.g_bar = self.mean_input @ w_in.T                           # (batch, K)
         self.V_x, self.V_q = V[..., :K], V[..., K:]
         self.U_x = np.einsum("bck,kc->bk", self.V_x, w_in)
         self.U_q = np.einsum("bck,kc->bk", self.V_q, w_in)
@@ -103,9 +127,8 @@ class CentredResonance:
         """``centred_x``, ``centred_q`` (batch, K) and ``mean_input`` (batch, C), the trial
         means of the inputs."""
         g = self.g_bar
-        out = self.out
-        return {"centred_x": out["resonance_x"] - g * (self.M_x + self.U_x) + g ** 2 * self.S_x,
-                "centred_q": out["resonance_q"] - g * (self.M_q + self.U_q) + g ** 2 * self.S_q,
+        return {"centred_x": self.resonance_x - g * (self.M_x + self.U_x) + g ** 2 * self.S_x,
+                "centred_q": self.resonance_q - g * (self.M_q + self.U_q) + g ** 2 * self.S_q,
                 "mean_input": self.mean_input}
 
     def backward(self, d_centred_x, d_centred_q, nodes):

@@ -30,7 +30,8 @@ from numba import njit, prange
 
 from .products import feature_index, stretch_tables
 
-__all__ = ["COUPLINGS", "simulate", "backward", "steps_through_silence"]
+__all__ = ["COUPLINGS", "simulate", "backward", "steps_through_silence",
+           "quadrature_coefficients", "quadrature_gradient", "window_index"]
 
 #: Coupling names and their codes in the compiled kernel.
 COUPLINGS = {"none": 0, "gated": 1, "phase": 2}
